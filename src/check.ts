@@ -1,0 +1,71 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { loadConfig, ConfigError, type MlreadyConfig } from "./config/load.js";
+import { discover } from "./discover.js";
+import { runRules, sortFindings } from "./engine.js";
+import type { ArtifactKind, Finding } from "./model.js";
+import { buildProject } from "./project.js";
+import type { Rule, RuleResult } from "./rule.js";
+import { RULES } from "./rules/index.js";
+import { scoreResults, type Score } from "./score.js";
+
+export interface CheckOptions {
+  /** A config file to use instead of searching the project folder. */
+  configFile?: string;
+  /** Rules to run instead of the built-in list (tests, plugins). */
+  rules?: readonly Rule<object>[];
+}
+
+export interface CheckResult extends Score {
+  /** The folder as the user named it. */
+  root: string;
+  configFile?: string;
+  config: MlreadyConfig;
+  rules: RuleResult[];
+  /** Every finding: rules', parse errors, skipped files and internal errors, sorted by file and line. */
+  findings: Finding[];
+  /** How many files of each artifact kind were found. */
+  artifacts: Partial<Record<ArtifactKind, number>>;
+}
+
+/** Kinds that show a deployment is described here at all (a README alone is not one). */
+const DEPLOYMENT_KINDS = new Set<ArtifactKind>([
+  "dockerfile", "requirements", "pyproject", "lockfile", "kubernetes", "kustomization", "helm-chart",
+  "helm-values", "helm-template", "mlmodel", "mlflow-env", "dvc", "shell", "makefile", "ci-workflow",
+]);
+
+/** Checks one project folder. Throws ConfigError for usage mistakes; never for problems in the project's files. */
+export async function check(root: string, options: CheckOptions = {}): Promise<CheckResult> {
+  const absoluteRoot = path.resolve(root);
+  const stat = await fs.stat(absoluteRoot).catch(() => null);
+  if (!stat) throw new ConfigError(`${root}: no such file or folder`);
+  if (!stat.isDirectory()) throw new ConfigError(`${root}: not a folder (mlready checks a project folder)`);
+  const rules = options.rules ?? RULES;
+  const resolved = await loadConfig(absoluteRoot, rules, options.configFile);
+  const discovery = await discover(absoluteRoot, { ignore: resolved.config.ignore ?? [] });
+  const { project, findings: parseFindings } = await buildProject(absoluteRoot, discovery, {
+    ...(resolved.config.maxFileSize ? { maxFileSize: resolved.config.maxFileSize } : {}),
+  });
+  const results = await runRules(project, rules, resolved.settings);
+  const score = scoreResults(results, resolved.config.sections);
+  const artifacts: Partial<Record<ArtifactKind, number>> = {};
+  for (const file of project.files) if (file.kind !== "other") artifacts[file.kind] = (artifacts[file.kind] ?? 0) + 1;
+  const hasDeploymentArtifacts = project.files.some((file) => DEPLOYMENT_KINDS.has(file.kind));
+  const findings = sortFindings([...parseFindings, ...results.flatMap((result) => result.findings)]);
+  return {
+    root,
+    ...(resolved.file ? { configFile: resolved.file } : {}),
+    config: resolved.config,
+    ...score,
+    ...(hasDeploymentArtifacts
+      ? {}
+      : {
+          score: 0,
+          grade: "F" as const,
+          note: "No deployment artifacts found (looked for Dockerfiles, requirements and lock files, Kubernetes manifests, Helm charts, MLflow models, DVC files and scripts).",
+        }),
+    rules: results,
+    findings,
+    artifacts,
+  };
+}

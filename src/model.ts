@@ -1,0 +1,68 @@
+// Types shared by parsers, rules, the engine and reporters.
+// Every location is 1-based (line and column), converted inside the parsers.
+
+export interface SourceLocation {
+  line: number;
+  column: number;
+  endLine?: number;
+  endColumn?: number;
+}
+
+export type Severity = "error" | "warning" | "info";
+
+export const SEVERITY_ORDER: Record<Severity, number> = { error: 3, warning: 2, info: 1 };
+
+export type SectionId =
+  | "container"
+  | "registry"
+  | "rollout"
+  | "monitoring"
+  | "rollback"
+  | "load"
+  | "runbook";
+
+export type ArtifactKind =
+  | "dockerfile"
+  | "requirements"
+  | "requirements-source"
+  | "pyproject"
+  | "lockfile"
+  | "kubernetes"
+  | "kustomization"
+  | "helm-chart"
+  | "helm-values"
+  | "helm-template"
+  | "mlmodel"
+  | "mlflow-env"
+  | "dvc"
+  | "markdown"
+  | "shell"
+  | "makefile"
+  | "ci-workflow"
+  | "yaml"
+  | "other";
+
+/** A file found under the project root. `path` is POSIX and relative to the root. */
+export interface ProjectFile {
+  path: string;
+  kind: ArtifactKind;
+  size: number;
+}
+
+/** A finding as every reporter sees it. `file` is relative to the checked folder. */
+export interface Finding {
+  ruleId: string;
+  severity: Severity;
+  message: string;
+  messageId?: string;
+  file?: string;
+  line?: number;
+  column?: number;
+  endLine?: number;
+  endColumn?: number;
+}
+
+/** Pseudo-rule ids for findings that no rule produced. */
+export const PARSE_ERROR = "parse-error";
+export const FILE_SKIPPED = "file-skipped";
+export const INTERNAL_ERROR = "internal-error";

@@ -1,0 +1,251 @@
+import { DockerfileParser, type Instruction } from "dockerfile-ast";
+import type { SourceLocation } from "../model.js";
+import { tokenizeShell, type ShellCommand } from "./shell.js";
+import { LineIndex } from "./text.js";
+
+export interface DockerKeyValue {
+  name: string;
+  value: string | null;
+  location: SourceLocation;
+  valueLocation?: SourceLocation;
+}
+
+export interface DockerInstruction {
+  keyword: string;
+  /** Arguments as Docker reads them: continuations joined, comments inside them dropped. */
+  args: string;
+  location: SourceLocation;
+  stageIndex: number;
+  /** ENV, ARG and LABEL pairs. */
+  properties: DockerKeyValue[];
+  /** RUN (shell form and heredocs), CMD and ENTRYPOINT split into simple commands. */
+  commands: ShellCommand[];
+  /** True for the JSON (exec) form of RUN, CMD and ENTRYPOINT. */
+  execForm: boolean;
+  /** Flags such as `--from=build` or `--chown=app`, by name without dashes. */
+  flags: Record<string, string | null>;
+  /** Plain arguments without flags (COPY/ADD sources then destination). */
+  words: { text: string; location: SourceLocation }[];
+}
+
+export interface DockerFrom {
+  /** The image as written, e.g. `python:${PY}-slim`. */
+  raw: string;
+  /** The image after substituting ARG defaults declared before the first FROM. */
+  image: string;
+  /** Names of ARGs the image refers to that have no default. */
+  unresolvedArgs: string[];
+  /** The earlier stage this FROM builds on, when the image names one. */
+  stageRef?: string;
+  platform?: string;
+  location: SourceLocation;
+}
+
+export interface DockerStage {
+  index: number;
+  name?: string;
+  from: DockerFrom;
+  instructions: DockerInstruction[];
+}
+
+export interface DockerfileModel {
+  path: string;
+  stages: DockerStage[];
+  /** Every instruction in order, including ARGs before the first FROM (stageIndex -1). */
+  instructions: DockerInstruction[];
+}
+
+/** dockerfile-ast's 0-based range (from vscode-languageserver-types, which it does not re-export). */
+interface Range {
+  start: { line: number; character: number };
+  end: { line: number; character: number };
+}
+
+export class DockerfileSyntaxError extends Error {}
+
+function toLocation(range: Range): SourceLocation {
+  return {
+    line: range.start.line + 1,
+    column: range.start.character + 1,
+    endLine: range.end.line + 1,
+    endColumn: range.end.character + 1,
+  };
+}
+
+const INSTRUCTION_KEYWORDS = new Set([
+  "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL",
+  "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
+]);
+
+function substituteArgs(text: string, args: Map<string, string | undefined>, unresolved: string[]): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?([-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (whole, bracedName: string | undefined, modifier: string | undefined, word: string | undefined, bareName: string | undefined) => {
+      const name = (bracedName ?? bareName) as string;
+      const value = args.get(name);
+      if (modifier === "-") return value ? value : (word ?? "");
+      if (modifier === "+") return value ? (word ?? "") : "";
+      if (value === undefined) {
+        unresolved.push(name);
+        return whole;
+      }
+      return value;
+    });
+}
+
+function instructionText(source: string, lineIndexStarts: number[], range: Range): string {
+  const start = (lineIndexStarts[range.start.line] ?? 0) + range.start.character;
+  const end = (lineIndexStarts[range.end.line] ?? source.length) + range.end.character;
+  return source.slice(start, end);
+}
+
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  return starts;
+}
+
+function splitFlags(instruction: Instruction): Pick<DockerInstruction, "flags" | "words"> {
+  const flags: Record<string, string | null> = {};
+  const words: DockerInstruction["words"] = [];
+  for (const argument of instruction.getArguments()) {
+    const value = argument.getValue();
+    const flag = /^--([A-Za-z-]+)(?:=(.*))?$/.exec(value);
+    if (flag && words.length === 0) {
+      flags[flag[1] as string] = flag[2] ?? null;
+      continue;
+    }
+    words.push({ text: value, location: toLocation(argument.getRange()) });
+  }
+  return { flags, words };
+}
+
+/**
+ * Parses a Dockerfile into stages and instructions. `dockerfile-ast` is tolerant, so the only
+ * syntax error raised here is a file without any instruction Docker knows.
+ */
+export function parseDockerfile(text: string, path: string): DockerfileModel {
+  const dockerfile = DockerfileParser.parse(text);
+  const starts = lineStarts(text);
+  const lineIndex = new LineIndex(text);
+  const instructions: DockerInstruction[] = [];
+  const stages: DockerStage[] = [];
+  const globalArgs = new Map<string, string | undefined>();
+  const stageNames = new Set<string>();
+  let known = 0;
+
+  for (const instruction of dockerfile.getInstructions()) {
+    const keyword = instruction.getKeyword().toUpperCase();
+    if (INSTRUCTION_KEYWORDS.has(keyword)) known++;
+    const location = toLocation(instruction.getRange());
+    const argsRange = instruction.getArgumentsRange();
+    const args = instruction.getArgumentsContent() ?? "";
+    const rawArgs = argsRange ? instructionText(text, starts, argsRange) : "";
+    const rawStart = argsRange ? (starts[argsRange.start.line] ?? 0) + argsRange.start.character : 0;
+    const execForm = /^\s*\[/.test(args) && isJsonArray(args);
+    const model: DockerInstruction = {
+      keyword,
+      args,
+      location,
+      stageIndex: stages.length - 1,
+      properties: [],
+      commands: [],
+      execForm,
+      ...splitFlags(instruction),
+    };
+
+    if (keyword === "ENV" || keyword === "ARG" || keyword === "LABEL") {
+      const withProperties = instruction as Instruction & {
+        getProperties?: () => {
+          getName(): string; getValue(): string | null; getRange(): Range; getValueRange(): Range | null;
+        }[];
+      };
+      for (const property of withProperties.getProperties?.() ?? []) {
+        const valueRange = property.getValueRange();
+        model.properties.push({
+          name: property.getName(),
+          value: property.getValue(),
+          location: toLocation(property.getRange()),
+          ...(valueRange ? { valueLocation: toLocation(valueRange) } : {}),
+        });
+      }
+      if (keyword === "ARG" && stages.length === 0) {
+        for (const property of model.properties) globalArgs.set(property.name, property.value ?? undefined);
+      }
+    }
+
+    if (keyword === "RUN" || keyword === "CMD" || keyword === "ENTRYPOINT") {
+      model.commands = commandsOf(model, rawArgs, rawStart, lineIndex, text);
+    }
+
+    if (keyword === "FROM") {
+      const from = fromOf(instruction, model, globalArgs, stageNames);
+      const stage: DockerStage = { index: stages.length, from, instructions: [] };
+      const name = (instruction as Instruction & { getBuildStage?: () => string | null }).getBuildStage?.();
+      if (name) {
+        stage.name = name;
+        stageNames.add(name.toLowerCase());
+      }
+      model.stageIndex = stage.index;
+      stages.push(stage);
+    }
+    instructions.push(model);
+    stages[model.stageIndex]?.instructions.push(model);
+  }
+
+  if (known === 0) {
+    throw new DockerfileSyntaxError("no Dockerfile instructions found (is this really a Dockerfile?)");
+  }
+  return { path, stages, instructions };
+}
+
+function isJsonArray(args: string): boolean {
+  try {
+    const value: unknown = JSON.parse(args);
+    return Array.isArray(value) && value.every((item) => typeof item === "string");
+  } catch {
+    return false;
+  }
+}
+
+function commandsOf(
+  model: DockerInstruction,
+  rawArgs: string,
+  rawStart: number,
+  lineIndex: LineIndex,
+  source: string,
+): ShellCommand[] {
+  if (model.execForm) {
+    const argv = JSON.parse(model.args) as string[];
+    return argv.length ? [{ words: argv.map((text) => ({ text, location: model.location })), location: model.location }] : [];
+  }
+  const heredoc = /^\s*<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1[^\n]*\n/.exec(rawArgs);
+  if (heredoc) {
+    // The heredoc body follows the instruction line; dockerfile-ast's range ends before it.
+    const bodyStart = rawStart + heredoc[0].length;
+    const terminator = new RegExp(`^\\s*${heredoc[2]}\\s*$`, "m");
+    const rest = source.slice(bodyStart);
+    const end = terminator.exec(rest);
+    const body = end ? rest.slice(0, end.index) : rest;
+    return tokenizeShell(body, lineIndex, bodyStart);
+  }
+  // Comment lines inside a continued RUN are removed by Docker before the shell sees them.
+  const withoutComments = rawArgs.replace(/^[ \t]*#[^\n]*\n/gm, (line) => " ".repeat(line.length - 1) + "\n");
+  return tokenizeShell(withoutComments, lineIndex, rawStart);
+}
+
+function fromOf(
+  instruction: Instruction,
+  model: DockerInstruction,
+  globalArgs: Map<string, string | undefined>,
+  stageNames: Set<string>,
+): DockerFrom {
+  const raw = model.words[0]?.text ?? "";
+  const unresolvedArgs: string[] = [];
+  const image = substituteArgs(raw, globalArgs, unresolvedArgs);
+  const from: DockerFrom = { raw, image, unresolvedArgs, location: model.location };
+  const platform = model.flags["platform"];
+  if (platform) from.platform = platform;
+  if (stageNames.has(image.toLowerCase())) from.stageRef = image;
+  void instruction;
+  return from;
+}

@@ -1,0 +1,232 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import type { DiscoveredFile, Discovery } from "./discover.js";
+import { FILE_SKIPPED, PARSE_ERROR, type Finding, type ProjectFile, type SourceLocation } from "./model.js";
+import { parseDockerfile, type DockerfileModel } from "./parsers/dockerfile.js";
+import { parseKubernetes, type KubernetesFile, type KubernetesObject } from "./parsers/kubernetes.js";
+import { parseMakefile, type Makefile } from "./parsers/makefile.js";
+import { parseMarkdown, type MarkdownDocument } from "./parsers/markdown.js";
+import { MlmodelSyntaxError, parseMlmodel, type MlflowModel } from "./parsers/mlmodel.js";
+import { parsePyproject, type PyprojectFile } from "./parsers/pyproject.js";
+import { parseRequirements, type RequirementsFile } from "./parsers/requirements.js";
+import { parseShellScript, type ShellScript } from "./parsers/shell.js";
+import { decodeText } from "./parsers/text.js";
+import { workloadsOf, type Workload } from "./workloads.js";
+
+/** Everything rules may read: every artifact of one project, parsed once. Rules never touch the filesystem. */
+export interface ProjectModel {
+  /** Absolute path of the checked folder, for messages only. */
+  root: string;
+  files: ProjectFile[];
+  dockerfiles: DockerfileModel[];
+  requirementsFiles: RequirementsFile[];
+  pyprojects: PyprojectFile[];
+  kubernetesFiles: KubernetesFile[];
+  /** Every Kubernetes object of every manifest (List items flattened), in file order. */
+  objects: KubernetesObject[];
+  workloads: Workload[];
+  markdown: MarkdownDocument[];
+  scripts: ShellScript[];
+  makefiles: Makefile[];
+  mlflowModels: MlflowModel[];
+  /** True when a POSIX path relative to the root names a file of the project (ignored files excluded). */
+  hasFile(file: string): boolean;
+  /** True when a POSIX path relative to the root names a folder that holds project files. */
+  hasFolder(folder: string): boolean;
+  filesOfKind(...kinds: ProjectFile["kind"][]): ProjectFile[];
+}
+
+export interface BuildOptions {
+  /** Files larger than this are not read (bytes). */
+  maxFileSize?: number;
+}
+
+export const DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024;
+
+/** Kinds whose content is read; everything else is only listed. */
+const READ_KINDS = new Set<ProjectFile["kind"]>([
+  "dockerfile", "requirements", "pyproject", "kubernetes", "yaml", "mlmodel", "markdown", "shell", "makefile",
+]);
+
+const KUBERNETES_SNIFF = /^apiVersion\s*:/m;
+const KIND_SNIFF = /^kind\s*:/m;
+const JSON_SNIFF = /"apiVersion"\s*:[\s\S]*"kind"\s*:|"kind"\s*:[\s\S]*"apiVersion"\s*:/;
+const TEMPLATE_SNIFF = /\{\{[-\s]*(\.|include|if|range|template|toYaml|with|end|define|\$)/;
+
+function parseError(file: string, message: string, location?: SourceLocation): Finding {
+  return { ruleId: PARSE_ERROR, severity: "warning", message, file, ...(location ? { line: location.line, column: location.column } : {}) };
+}
+
+async function readLimited(file: DiscoveredFile, maxFileSize: number): Promise<{ bytes: Uint8Array; size: number } | { skip: string } | { error: string }> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(file.readPath, "r");
+    const stat = await handle.stat();
+    if (stat.size > maxFileSize) {
+      return { skip: `Not read: ${(stat.size / 1048576).toFixed(1)} MiB is over the ${(maxFileSize / 1048576).toFixed(1)} MiB size limit.` };
+    }
+    const bytes = await handle.readFile();
+    return { bytes, size: stat.size };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return { error: code === "EACCES" || code === "EPERM" ? "permission denied" : code ?? String(error) };
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Reads and parses every discovered file once. A file that cannot be read or parsed becomes a finding; the build goes on. */
+export async function buildProject(root: string, discovery: Discovery, options: BuildOptions = {}): Promise<{ project: ProjectModel; findings: Finding[] }> {
+  const maxFileSize = options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+  const findings: Finding[] = [...discovery.findings];
+  const files: ProjectFile[] = discovery.files.map((file) => ({ path: file.path, kind: file.kind, size: file.size }));
+  const filePaths = new Set(files.map((file) => file.path));
+  const folders = new Set<string>();
+  for (const file of files) {
+    for (let folder = path.posix.dirname(file.path); folder !== "."; folder = path.posix.dirname(folder)) folders.add(folder);
+  }
+  const project: ProjectModel = {
+    root,
+    files,
+    dockerfiles: [],
+    requirementsFiles: [],
+    pyprojects: [],
+    kubernetesFiles: [],
+    objects: [],
+    workloads: [],
+    markdown: [],
+    scripts: [],
+    makefiles: [],
+    mlflowModels: [],
+    hasFile: (file) => filePaths.has(file),
+    hasFolder: (folder) => folder === "." || folders.has(folder.replace(/\/$/, "")),
+    filesOfKind: (...kinds) => files.filter((file) => kinds.includes(file.kind)),
+  };
+
+  const byPath = new Map(discovery.files.map((file, index) => [file.path, { file, model: files[index] as ProjectFile }]));
+  let toRead = [...byPath.values()].filter(({ file }) => READ_KINDS.has(file.kind));
+  const parsed = new Set<string>();
+  // Requirements files named by `-r`/`-c` are read too, whatever their name; the loop ends because each file is read once.
+  while (toRead.length > 0) {
+    for (const entry of toRead) parsed.add(entry.file.path);
+    await readAndParse(project, toRead, maxFileSize, findings);
+    toRead = [...new Set(includedRequirements(project))]
+      .filter((target) => !parsed.has(target) && byPath.has(target))
+      .map((target) => {
+        const entry = byPath.get(target) as { file: DiscoveredFile; model: ProjectFile };
+        entry.model.kind = "requirements";
+        return entry;
+      });
+  }
+  project.workloads = workloadsOf(project.objects);
+  return { project, findings };
+}
+
+async function readAndParse(
+  project: ProjectModel,
+  toRead: { file: DiscoveredFile; model: ProjectFile }[],
+  maxFileSize: number,
+  findings: Finding[],
+): Promise<void> {
+  // Bounded concurrency: enough to overlap I/O, not so much that thousands of handles stay open.
+  const BATCH = 64;
+  for (let start = 0; start < toRead.length; start += BATCH) {
+    const batch = toRead.slice(start, start + BATCH);
+    const results = await Promise.all(batch.map(({ file }) => readLimited(file, maxFileSize)));
+    results.forEach((result, index) => {
+      const { file, model } = batch[index] as (typeof batch)[number];
+      if ("skip" in result) {
+        findings.push({ ruleId: FILE_SKIPPED, severity: "info", message: result.skip, file: file.path });
+        return;
+      }
+      if ("error" in result) {
+        findings.push(parseError(file.path, `Could not read the file: ${result.error}.`));
+        return;
+      }
+      model.size = result.size;
+      const decoded = decodeText(result.bytes);
+      if (!decoded.ok) {
+        // Binary files with a YAML/JSON name are common (fixtures, assets); a binary Dockerfile or script is not.
+        if (model.kind !== "yaml") findings.push(parseError(file.path, `Not parsed as ${model.kind}: ${decoded.reason}.`));
+        return;
+      }
+      if (decoded.replacedInvalidUtf8 && model.kind !== "yaml") {
+        findings.push({ ruleId: FILE_SKIPPED, severity: "info", message: "The file is not valid UTF-8; invalid bytes were read as U+FFFD.", file: file.path });
+      }
+      const text = decoded.text.startsWith("\uFEFF") ? decoded.text.slice(1) : decoded.text;
+      try {
+        parseInto(project, model, text, findings);
+      } catch (error) {
+        const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+        const location = error instanceof MlmodelSyntaxError ? error.location : undefined;
+        findings.push(parseError(file.path, `Could not parse ${model.kind}: ${message}`, location));
+      }
+    });
+  }
+}
+
+function parseInto(project: ProjectModel, file: ProjectFile, text: string, findings: Finding[]): void {
+  switch (file.kind) {
+    case "dockerfile":
+      project.dockerfiles.push(parseDockerfile(text, file.path));
+      return;
+    case "requirements": {
+      const requirementsFile = parseRequirements(text, file.path);
+      for (const error of requirementsFile.errors) findings.push(parseError(file.path, error.message, error.location));
+      project.requirementsFiles.push(requirementsFile);
+      return;
+    }
+    case "pyproject":
+      project.pyprojects.push(parsePyproject(text, file.path));
+      return;
+    case "yaml": {
+      const isJson = file.path.toLowerCase().endsWith(".json");
+      const looksKubernetes = isJson ? JSON_SNIFF.test(text) : KUBERNETES_SNIFF.test(text) && KIND_SNIFF.test(text);
+      if (!looksKubernetes) return;
+      if (!isJson && TEMPLATE_SNIFF.test(text)) {
+        // A Go/Helm template outside a chart: recognised, never reported as broken YAML.
+        file.kind = "helm-template";
+        return;
+      }
+      file.kind = "kubernetes";
+      const manifest = parseKubernetes(text, file.path);
+      for (const error of manifest.errors) findings.push(parseError(file.path, error.message, error.location));
+      project.kubernetesFiles.push(manifest);
+      project.objects.push(...manifest.objects);
+      return;
+    }
+    case "mlmodel":
+      project.mlflowModels.push(parseMlmodel(text, file.path));
+      return;
+    case "markdown":
+      project.markdown.push(parseMarkdown(text, file.path));
+      return;
+    case "shell":
+      project.scripts.push(parseShellScript(text, file.path));
+      return;
+    case "makefile":
+      project.makefiles.push(parseMakefile(text, file.path));
+      return;
+    default:
+      return;
+  }
+}
+
+/** Project-relative paths of every file that a `-r`/`-c` line names. */
+export function includedRequirements(project: ProjectModel): string[] {
+  const targets: string[] = [];
+  for (const requirementsFile of project.requirementsFiles) {
+    for (const include of requirementsFile.includes) {
+      const target = resolveInclude(requirementsFile.path, include.target);
+      if (target) targets.push(target);
+    }
+  }
+  return targets;
+}
+
+/** Resolves a path written in a file relative to that file's folder; null when it leaves the root or is a URL. */
+export function resolveInclude(fromFile: string, target: string): string | null {
+  if (/^[a-z]+:\/\//i.test(target) || path.posix.isAbsolute(target)) return null;
+  const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(fromFile), target));
+  return resolved.startsWith("../") || resolved === ".." ? null : resolved;
+}
