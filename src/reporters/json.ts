@@ -1,0 +1,60 @@
+import type { CheckResult } from "../check.js";
+import { TOOL } from "../version.js";
+
+/** The JSON report's shape: a contract other tools read (docs/json-format.md). Bump `version` on breaking changes. */
+export interface JsonReport {
+  version: 1;
+  tool: { name: string; version: string };
+  path: string;
+  score: number;
+  grade: string;
+  note?: string;
+  sections: { id: string; title: string; score: number | null }[];
+  rules: { id: string; section: string; severity: string; weight: number; status: string; reason?: string }[];
+  findings: {
+    ruleId: string;
+    severity: string;
+    message: string;
+    file?: string;
+    line?: number;
+    column?: number;
+    endLine?: number;
+    endColumn?: number;
+  }[];
+}
+
+export function toJsonReport(result: CheckResult): JsonReport {
+  return {
+    version: 1,
+    tool: { name: TOOL.name, version: TOOL.version },
+    path: result.root,
+    score: result.score,
+    grade: result.grade,
+    ...(result.note ? { note: result.note } : {}),
+    sections: result.sections.map((section) => ({ id: section.id, title: section.title, score: section.score })),
+    rules: result.rules.map((rule) => ({
+      id: rule.id,
+      section: rule.section,
+      severity: rule.severity,
+      weight: rule.weight,
+      status: rule.status,
+      ...(rule.reason ? { reason: rule.reason } : {}),
+    })),
+    findings: result.findings.map((finding) => ({
+      ruleId: finding.ruleId,
+      severity: finding.severity,
+      message: finding.message,
+      ...(finding.file !== undefined ? { file: finding.file } : {}),
+      ...(finding.line !== undefined ? { line: finding.line } : {}),
+      ...(finding.column !== undefined ? { column: finding.column } : {}),
+      ...(finding.endLine !== undefined ? { endLine: finding.endLine } : {}),
+      ...(finding.endColumn !== undefined ? { endColumn: finding.endColumn } : {}),
+    })),
+  };
+}
+
+/** One object for one project, an array for several. */
+export function formatJson(results: readonly CheckResult[]): string {
+  const reports = results.map(toJsonReport);
+  return `${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`;
+}

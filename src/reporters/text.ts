@@ -1,0 +1,63 @@
+import { createColors } from "picocolors";
+import type { CheckResult } from "../check.js";
+import type { Severity } from "../model.js";
+import { SECTIONS } from "../sections.js";
+import { TOOL } from "../version.js";
+
+export interface TextOptions {
+  color: boolean;
+  /** Show only error findings (`--quiet`). */
+  quiet?: boolean;
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
+function formatOne(result: CheckResult, options: TextOptions): string {
+  const c = createColors(options.color);
+  const severityColor: Record<Severity, (text: string) => string> = { error: c.red, warning: c.yellow, info: c.blue };
+  const lines: string[] = [];
+  const gradeColor = result.score >= 80 ? c.green : result.score >= 60 ? c.yellow : c.red;
+  lines.push(`${c.bold("mlready")} ${TOOL.version}  ${result.root}`);
+  lines.push("");
+  lines.push(`Readiness ${gradeColor(c.bold(`${result.score}/100`))}  grade ${gradeColor(c.bold(result.grade))}`);
+  if (result.note) lines.push(c.dim(result.note));
+  lines.push("");
+
+  const titleWidth = Math.max(...SECTIONS.map((section) => section.title.length));
+  for (const [index, section] of result.sections.entries()) {
+    const checklist = SECTIONS[index]?.checklist ?? "";
+    const mark = section.score === null ? c.dim("–") : section.score === 100 ? c.green("✔") : c.red("✖");
+    const score = section.score === null ? c.dim("n/a".padStart(3)) : String(section.score).padStart(3);
+    const detail = section.score === null ? c.dim("  (no rule applies)") : "";
+    lines.push(`  ${mark} ${section.title.padEnd(titleWidth)}  ${score}  ${checklist}${detail}`);
+  }
+  const scored = result.sections.filter((section) => section.score !== null && section.score < 100);
+  if (scored.length > 0) {
+    const weakest = scored.reduce((low, section) => ((section.score ?? 0) < (low.score ?? 0) ? section : low));
+    lines.push("");
+    lines.push(`Weakest section: ${c.bold(weakest.title)} (${weakest.score})`);
+  }
+
+  const findings = options.quiet ? result.findings.filter((finding) => finding.severity === "error") : result.findings;
+  if (findings.length > 0) {
+    lines.push("");
+    const where = findings.map((finding) => (finding.file ? `${finding.file}${finding.line ? `:${finding.line}:${finding.column ?? 1}` : ""}` : "(project)"));
+    const width = Math.min(Math.max(...where.map((text) => text.length)), 60);
+    findings.forEach((finding, index) => {
+      const location = (where[index] ?? "").padEnd(width);
+      const severity = severityColor[finding.severity](finding.severity.padEnd(7));
+      lines.push(`  ${c.dim(location)}  ${severity}  ${finding.message}  ${c.dim(finding.ruleId)}`);
+    });
+  }
+  const counts = { error: 0, warning: 0, info: 0 };
+  for (const finding of result.findings) counts[finding.severity]++;
+  lines.push("");
+  lines.push(`${plural(counts.error, "error")}, ${plural(counts.warning, "warning")}, ${counts.info} info`);
+  return lines.join("\n");
+}
+
+export function formatText(results: readonly CheckResult[], options: TextOptions): string {
+  return `${results.map((result) => formatOne(result, options)).join("\n\n")}\n`;
+}
