@@ -16,6 +16,11 @@ export interface KubernetesObject {
   location: SourceLocation;
   /** Where the value at `path` (relative to the object) is written; the nearest written ancestor when it is absent. */
   locate(path: ObjectPath): SourceLocation;
+  /**
+   * Like `locate`, but a map entry whose value is a collection is located at its key (`model:`), not at
+   * its first child; a sequence item at its first key, as `locate` does. Always set by `parseKubernetes`.
+   */
+  locateKey?(path: ObjectPath): SourceLocation;
 }
 
 export interface KubernetesFile {
@@ -82,10 +87,12 @@ function parseChunk(chunk: Chunk, file: KubernetesFile): void {
   let document: Document.Parsed;
   let value: unknown;
   try {
-    document = parseDocument(chunk.text, { lineCounter, uniqueKeys: false, prettyErrors: false });
+    // `merge`: Kubernetes reads YAML with go-yaml, which expands `<<: *anchor` merge keys.
+    document = parseDocument(chunk.text, { lineCounter, uniqueKeys: false, prettyErrors: false, merge: true });
     const firstError = document.errors[0];
     if (firstError) {
-      file.errors.push({ message: `invalid YAML: ${firstError.message.split("\n")[0]}`, location: position(firstError.pos[0]) });
+      const detail = /call stack/i.test(firstError.message) ? "nesting too deep" : firstError.message.split("\n")[0];
+      file.errors.push({ message: `invalid YAML: ${detail}`, location: position(firstError.pos[0]) });
       return;
     }
     value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -98,19 +105,23 @@ function parseChunk(chunk: Chunk, file: KubernetesFile): void {
   }
   if (!isRecord(value)) return;
   const root = document.contents;
-  const locateIn = (prefix: ObjectPath) => (path: ObjectPath): SourceLocation => {
-    const node = nearestNode(root, [...prefix, ...path]);
+  const locateIn = (prefix: ObjectPath, atKey = false) => (path: ObjectPath): SourceLocation => {
+    const node = nearestNode(root, [...prefix, ...path], atKey);
     return node?.range ? position(node.range[0]) : position(root?.range?.[0] ?? 0);
   };
   collectObjects(value, [], locateIn, file);
 }
 
-function collectObjects(value: Record<string, unknown>, prefix: ObjectPath, locateIn: (prefix: ObjectPath) => (path: ObjectPath) => SourceLocation, file: KubernetesFile): void {
+type LocatorFactory = (prefix: ObjectPath, atKey?: boolean) => (path: ObjectPath) => SourceLocation;
+
+function collectObjects(value: Record<string, unknown>, prefix: ObjectPath, locateIn: LocatorFactory, file: KubernetesFile): void {
   const apiVersion = value["apiVersion"];
   const kind = value["kind"];
   if (typeof apiVersion !== "string" || typeof kind !== "string") return;
-  if (kind === "List" || kind.endsWith("List")) {
-    const items = value["items"];
+  // `v1/List`, `PodList`...: a list holds `items`. A custom kind that merely ends in "List" and has no
+  // `items` array (an `IPAllowList`) is an ordinary object.
+  const items = value["items"];
+  if (kind === "List" || (kind.endsWith("List") && Array.isArray(items))) {
     if (Array.isArray(items)) {
       items.forEach((item, index) => {
         if (isRecord(item)) collectObjects(item, [...prefix, "items", index], locateIn, file);
@@ -134,19 +145,23 @@ function collectObjects(value: Record<string, unknown>, prefix: ObjectPath, loca
     file: file.path,
     location: locate([]),
     locate,
+    locateKey: locateIn(prefix, true),
   });
 }
 
-/** The node at `path`, or its nearest ancestor that is written in the file. */
-function nearestNode(root: Node | null, path: ObjectPath): Node | null {
+/**
+ * The node at `path`, or its nearest ancestor that is written in the file. With `atKey`, the last step
+ * of the path, when it is a map entry, gives the entry's key even when the value is a collection.
+ */
+function nearestNode(root: Node | null, path: ObjectPath, atKey = false): Node | null {
   let node: Node | null = root;
-  for (const key of path) {
+  for (const [index, key] of path.entries()) {
     if (isMap(node)) {
       const pair = node.items.find((item) => isScalar(item.key) && item.key.value === key);
       if (!pair) return node;
       // Point at the key for scalars (`image: x` -> the line of `image`), the value for collections.
       const next = pair.value as Node | null;
-      if (!next || isScalar(next)) return (pair.key as Node) ?? node;
+      if (!next || isScalar(next) || (atKey && index === path.length - 1)) return (pair.key as Node) ?? node;
       node = next;
     } else if (isSeq(node) && typeof key === "number") {
       const next = node.items[key] as Node | undefined;
