@@ -68,6 +68,11 @@ function containersAt(object: KubernetesObject, specPath: ObjectPath): WorkloadC
   return containers;
 }
 
+/** KServe's model-format shorthand (`model:`) and its framework-specific predecessors (`sklearn:`...). */
+const KSERVE_MODEL_KEYS = new Set([
+  "model", "sklearn", "xgboost", "tensorflow", "pytorch", "triton", "onnx", "pmml", "lightgbm", "paddle", "huggingface", "alibi", "art",
+]);
+
 /** KServe serves a model either with containers or with a `model:` shorthand that takes resources. */
 function kserveWorkloads(object: KubernetesObject, label: string): Workload[] {
   const workloads: Workload[] = [];
@@ -79,9 +84,11 @@ function kserveWorkloads(object: KubernetesObject, label: string): Workload[] {
     for (const [key, value] of Object.entries(spec)) {
       if (key === "containers" || key === "initContainers" || !isRecord(value)) continue;
       // `model:`, or a framework key (`sklearn:`, `pytorch:`...) that holds a storageUri or runtime.
-      if (key === "model" || "storageUri" in value || "runtimeVersion" in value || "resources" in value) {
+      if (KSERVE_MODEL_KEYS.has(key) || "storageUri" in value || "runtimeVersion" in value || "resources" in value) {
         const path = [...specPath, key];
-        containers.push({ name: key, role: "model", value, path, location: object.locate(path) });
+        // At the `model:` key itself, not at its first field.
+        const location = object.locateKey ? object.locateKey(path) : object.locate(path);
+        containers.push({ name: key, role: "model", value, path, location });
       }
     }
     if (containers.length) workloads.push({ object, label: `${label}/${component}`, specPath, containers });
