@@ -87,8 +87,8 @@ function parseChunk(chunk: Chunk, file: KubernetesFile): void {
   let document: Document.Parsed;
   let value: unknown;
   try {
-    // `merge`: Kubernetes reads YAML with go-yaml, which expands `<<: *anchor` merge keys.
-    document = parseDocument(chunk.text, { lineCounter, uniqueKeys: false, prettyErrors: false, merge: true });
+    // `merge`: Kubernetes reads YAML with go-yaml, which expands `<<: *anchor` merge keys. `logLevel`: a parser never prints.
+    document = parseDocument(chunk.text, { lineCounter, uniqueKeys: false, prettyErrors: false, merge: true, logLevel: "error" });
     const firstError = document.errors[0];
     if (firstError) {
       const detail = /call stack/i.test(firstError.message) ? "nesting too deep" : firstError.message.split("\n")[0];

@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { Classifier } from "../src/discover.js";
+
+describe("classification", () => {
+  const paths = [
+    "Dockerfile", "Dockerfile.gpu", "docker/api.dockerfile", "Containerfile", "requirements.txt", "requirements-dev.txt",
+    "requirements/prod.txt", "constraints.txt", "requirements.in", "pyproject.toml", "uv.lock", "poetry.lock",
+    "charts/api/Chart.yaml", "charts/api/values.yaml", "charts/api/templates/deployment.yaml", "charts/api/templates/_helpers.tpl",
+    "model/MLmodel", "model/python_env.yaml", "model/conda.yaml", "model/requirements.txt", "conda.yaml",
+    "dvc.yaml", "dvc.lock", "data/train.csv.dvc", "README.md", "docs/runbook.markdown", "scripts/rollback.sh",
+    "Makefile", "build.mk", ".github/workflows/ci.yml", ".gitlab-ci.yml", "k8s/deployment.yaml", "k8s/kustomization.yaml",
+    "app/main.py", "notes.txt",
+  ];
+  const classifier = new Classifier(paths);
+  it.each([
+    ["Dockerfile", "dockerfile"], ["Dockerfile.gpu", "dockerfile"], ["docker/api.dockerfile", "dockerfile"], ["Containerfile", "dockerfile"],
+    ["requirements.txt", "requirements"], ["requirements-dev.txt", "requirements"], ["requirements/prod.txt", "requirements"],
+    ["constraints.txt", "requirements"], ["requirements.in", "requirements-source"], ["pyproject.toml", "pyproject"],
+    ["uv.lock", "lockfile"], ["poetry.lock", "lockfile"], ["charts/api/Chart.yaml", "helm-chart"], ["charts/api/values.yaml", "helm-values"],
+    ["charts/api/templates/deployment.yaml", "helm-template"], ["charts/api/templates/_helpers.tpl", "helm-template"],
+    ["model/MLmodel", "mlmodel"], ["model/python_env.yaml", "mlflow-env"], ["model/conda.yaml", "mlflow-env"],
+    ["model/requirements.txt", "requirements"], ["conda.yaml", "yaml"], ["dvc.yaml", "dvc"], ["dvc.lock", "dvc"],
+    ["data/train.csv.dvc", "dvc"], ["README.md", "markdown"], ["docs/runbook.markdown", "markdown"], ["scripts/rollback.sh", "shell"],
+    ["Makefile", "makefile"], ["build.mk", "makefile"], [".github/workflows/ci.yml", "ci-workflow"], [".gitlab-ci.yml", "ci-workflow"],
+    ["k8s/deployment.yaml", "yaml"], ["k8s/kustomization.yaml", "kustomization"], ["app/main.py", "other"], ["notes.txt", "other"],
+  ])("%s is %s", (file, kind) => {
+    expect(classifier.classify(file)).toBe(kind);
+  });
+});
