@@ -21,7 +21,7 @@ export class MlmodelSyntaxError extends Error {
 
 export function parseMlmodel(text: string, path: string): MlflowModel {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false });
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, logLevel: "error" });
   const error = document.errors[0];
   if (error) {
     const { line, col } = lineCounter.linePos(error.pos[0]);

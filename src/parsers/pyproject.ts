@@ -7,12 +7,34 @@ export interface PyprojectFile {
   path: string;
   /** `[project] dependencies` and `[tool.poetry.dependencies]`, with the line each is written on. */
   dependencies: Requirement[];
+  /** `[tool.uv.workspace] members` globs (relative to this file's folder), when this file is a uv workspace root. */
+  uvWorkspaceMembers?: string[];
+  /** `[tool.uv.workspace] exclude` globs. */
+  uvWorkspaceExclude?: string[];
+}
+
+function stringArray(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
 }
 
 function locate(text: string, lineIndex: LineIndex, needle: string, from: number): { location: SourceLocation; next: number } {
   const at = text.indexOf(needle, from);
   if (at < 0) return { location: { line: 1, column: 1 }, next: from };
   return { location: lineIndex.position(at), next: at + needle.length };
+}
+
+/** A Poetry dependency from a path, a git repository or a URL instead of an index. */
+function poetrySource(name: string, table: Record<string, unknown> | undefined, location: SourceLocation): Requirement | null {
+  if (!table) return null;
+  const base = { name, specifiers: [], editable: table["develop"] === true, hashes: [], location };
+  if (typeof table["path"] === "string") return { ...base, type: "local", url: table["path"], text: `${name} @ ${table["path"]}` };
+  if (typeof table["git"] === "string") {
+    const ref = [table["rev"], table["tag"], table["branch"]].find((value): value is string => typeof value === "string");
+    const url = `git+${table["git"]}${ref ? `@${ref}` : ""}`;
+    return { ...base, type: "vcs", url, text: `${name} @ ${url}` };
+  }
+  if (typeof table["url"] === "string") return { ...base, type: "url", url: table["url"], text: `${name} @ ${table["url"]}` };
+  return null;
 }
 
 export function parsePyproject(text: string, path: string): PyprojectFile {
@@ -22,6 +44,9 @@ export function parsePyproject(text: string, path: string): PyprojectFile {
   const project = document["project"] as Record<string, unknown> | undefined;
   let cursor = 0;
   if (Array.isArray(project?.["dependencies"])) {
+    const projectHeader = /^[ \t]*\[[ \t]*project[ \t]*\]/m.exec(text);
+    const key = /^[ \t]*dependencies[ \t]*=/m.exec(text.slice(projectHeader?.index ?? 0));
+    if (key) cursor = (projectHeader?.index ?? 0) + key.index;
     for (const entry of project["dependencies"] as unknown[]) {
       if (typeof entry !== "string") continue;
       const { location, next } = locate(text, lineIndex, entry, cursor);
@@ -30,13 +55,28 @@ export function parsePyproject(text: string, path: string): PyprojectFile {
       if (!("error" in requirement)) dependencies.push(requirement);
     }
   }
-  const poetry = (document["tool"] as Record<string, unknown> | undefined)?.["poetry"] as Record<string, unknown> | undefined;
+  const tool = document["tool"] as Record<string, unknown> | undefined;
+  const poetry = tool?.["poetry"] as Record<string, unknown> | undefined;
   const poetryDependencies = poetry?.["dependencies"];
   if (poetryDependencies && typeof poetryDependencies === "object") {
+    // Keys are searched for from the table header on, so a name in the description is not taken for the key.
+    const tableHeader = /^[ \t]*\[[ \t]*tool\.poetry\.dependencies[ \t]*\]/m.exec(text);
+    const poetryHeader = /^[ \t]*\[[ \t]*tool\.poetry[ \t]*\]/m.exec(text);
+    const tableStart = tableHeader?.index ?? poetryHeader?.index ?? Math.max(0, text.indexOf("dependencies"));
     for (const [name, spec] of Object.entries(poetryDependencies)) {
       if (name === "python") continue;
       const version = typeof spec === "string" ? spec : typeof (spec as Record<string, unknown>)["version"] === "string" ? String((spec as Record<string, unknown>)["version"]) : "";
-      const { location } = locate(text, lineIndex, name, text.indexOf("dependencies"));
+      const key = new RegExp(`^([ \\t]*)["']?${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}["']?[ \\t]*=`, "m");
+      const keyMatch = key.exec(text.slice(tableStart));
+      const { location } = keyMatch
+        ? { location: lineIndex.position(tableStart + keyMatch.index + (keyMatch[1]?.length ?? 0)) }
+        : locate(text, lineIndex, name, text.indexOf("dependencies"));
+      const table = spec && typeof spec === "object" && !Array.isArray(spec) ? (spec as Record<string, unknown>) : undefined;
+      const source = poetrySource(name, table, location);
+      if (source) {
+        dependencies.push(source);
+        continue;
+      }
       const exact = /^==?\s*\d[\w.]*$/.test(version) ? version.replace(/^==?\s*/, "") : null;
       dependencies.push({
         type: "package",
@@ -48,6 +88,10 @@ export function parsePyproject(text: string, path: string): PyprojectFile {
         location,
       });
     }
+  }
+  const workspace = (tool?.["uv"] as Record<string, unknown> | undefined)?.["workspace"] as Record<string, unknown> | undefined;
+  if (workspace && typeof workspace === "object") {
+    return { path, dependencies, uvWorkspaceMembers: stringArray(workspace["members"]), uvWorkspaceExclude: stringArray(workspace["exclude"]) };
   }
   return { path, dependencies };
 }

@@ -78,9 +78,58 @@ function subjectOf(container: WorkloadContainer): string {
   return `Container \`${container.name}\``;
 }
 
-/** "no CPU request", "no CPU or memory limit". */
-function describeMissing(labels: string[], noun: string): string {
-  return `no ${labels.join(" or ")} ${noun}`;
+type CoreResource = (typeof CORE_RESOURCES)[number];
+
+/** "no CPU request and no memory limit", and the fields to set, for the `missing` message. */
+function describeMissing(requests: CoreResource[], limits: CoreResource[]): { missing: string; fields: string } {
+  if (requests.length === CORE_RESOURCES.length && limits.length === CORE_RESOURCES.length) {
+    return { missing: "no CPU or memory requests or limits", fields: "resources.requests and resources.limits for cpu and memory" };
+  }
+  const parts: string[] = [];
+  if (requests.length) parts.push(`no ${requests.map((resource) => resource.label).join(" or ")} request`);
+  if (limits.length) parts.push(`no ${limits.map((resource) => resource.label).join(" or ")} limit`);
+  const fields = [
+    ...requests.map((resource) => `resources.requests.${resource.key}`),
+    ...limits.map((resource) => `resources.limits.${resource.key}`),
+  ];
+  const last = fields.pop() as string;
+  return { missing: parts.join(" and "), fields: fields.length ? `${fields.join(", ")} and ${last}` : last };
+}
+
+/** Kinds whose containers the API server rejects without an image; an image-less container there is a patch. */
+const CONTROLLER_FILLED_KINDS = new Set(["InferenceService", "SeldonDeployment"]);
+
+/**
+ * A kustomize strategic-merge patch names a container and the fields it changes, without an image (a
+ * Deployment's container needs one). It is not judged on its own; what it sets counts for the
+ * container it patches. KServe and Seldon containers may leave the image to their controller.
+ */
+function isPatchFragment(workload: Workload, container: WorkloadContainer): boolean {
+  return container.role !== "model" && container.image === undefined && !CONTROLLER_FILLED_KINDS.has(workload.object.kind);
+}
+
+function fragmentKey(object: KubernetesObject, containerName: string): string {
+  return `${object.kind}/${object.name ?? ""}/${containerName}`;
+}
+
+/**
+ * Resources set on each named container by every object of the same kind and name: a base and the
+ * kustomize patches over it (which may carry an image too, like an image patch) share them.
+ */
+function containerFragments(workloads: Workload[]): Map<string, (ContainerDefaults & { source: WorkloadContainer })[]> {
+  const fragments = new Map<string, (ContainerDefaults & { source: WorkloadContainer })[]>();
+  for (const workload of workloads) {
+    if (!workload.object.name) continue;
+    for (const container of workload.containers) {
+      const resources = container.value["resources"];
+      const limits = amountsAt(resources, "limits");
+      const requests = amountsAt(resources, "requests");
+      if (Object.keys(limits).length + Object.keys(requests).length === 0) continue;
+      const key = fragmentKey(workload.object, container.name);
+      fragments.set(key, [...(fragments.get(key) ?? []), { limits, requests, source: container }]);
+    }
+  }
+  return fragments;
 }
 
 export default defineRule<ResourceLimitsOptions>({
@@ -131,13 +180,26 @@ export default defineRule<ResourceLimitsOptions>({
       );
       return;
     }
-    const defaultsByNamespace = limitRangeDefaults(project.objects);
+    const limitRanges = limitRangeDefaults(project.objects);
+    const fragments = containerFragments(project.workloads);
     for (const workload of project.workloads) {
-      const defaults = defaultsByNamespace.get(namespaceKey(workload.object)) ?? { limits: {}, requests: {} };
-      for (const container of workload.containers) checkContainer(workload, container, defaults);
+      const podSpec = valueAt(workload.object.value, workload.specPath);
+      const podResources = isRecord(podSpec) ? podSpec["resources"] : undefined;
+      const limitRange = limitRanges.get(namespaceKey(workload.object));
+      for (const container of workload.containers) {
+        if (isPatchFragment(workload, container)) continue;
+        // Where a container's own resources are absent, what fills them: the same container in a
+        // kustomize patch of the same object, pod-level resources, then a LimitRange of the namespace.
+        const fallbacks: ContainerDefaults[] = [
+          ...(fragments.get(fragmentKey(workload.object, container.name)) ?? []).filter((fragment) => fragment.source !== container),
+          { limits: amountsAt(podResources, "limits"), requests: amountsAt(podResources, "requests") },
+          ...(limitRange ? [limitRange] : []),
+        ];
+        checkContainer(workload, container, fallbacks);
+      }
     }
 
-    function checkContainer(workload: Workload, container: WorkloadContainer, defaults: ContainerDefaults): void {
+    function checkContainer(workload: Workload, container: WorkloadContainer, fallbacks: ContainerDefaults[]): void {
       const { object } = workload;
       const resources = container.value["resources"];
       const limits = amountsAt(resources, "limits");
@@ -146,31 +208,23 @@ export default defineRule<ResourceLimitsOptions>({
       const locateAmount = (field: "requests" | "limits", resource: string) =>
         object.locate([...container.path, "resources", field, resource]);
 
-      const missingRequests: string[] = [];
-      const missingLimits: string[] = [];
-      const fields: string[] = [];
-      for (const { key, label } of CORE_RESOURCES) {
-        const limit = isWritten(limits, key) ? limits[key] : defaults.limits[key];
-        // The API server defaults a request left out to the container's limit; a LimitRange then fills what is still empty.
-        const request = isWritten(requests, key) ? requests[key] : isWritten(limits, key) ? limits[key] : defaults.requests[key];
-        if (!isEffective(request)) {
-          missingRequests.push(label);
-          fields.push(`resources.requests.${key}`);
-        }
+      const missingRequests: (typeof CORE_RESOURCES)[number][] = [];
+      const missingLimits: (typeof CORE_RESOURCES)[number][] = [];
+      for (const resource of CORE_RESOURCES) {
+        const { key } = resource;
+        // The API server defaults a request left out to the container's limit, before anything else fills it.
+        const limitSources = [limits, ...fallbacks.map((fallback) => fallback.limits)];
+        const requestSources = [requests, limits, ...fallbacks.flatMap((fallback) => [fallback.requests, fallback.limits])];
+        const limit = limitSources.find((amounts) => isWritten(amounts, key))?.[key];
+        const request = requestSources.find((amounts) => isWritten(amounts, key))?.[key];
+        if (!isEffective(request)) missingRequests.push(resource);
         const required = key === "cpu" ? options.requireCpuLimit : options.requireMemoryLimit;
-        if (required && !isEffective(limit)) {
-          missingLimits.push(label);
-          fields.push(`resources.limits.${key}`);
-        }
+        if (required && !isEffective(limit)) missingLimits.push(resource);
       }
-      if (fields.length > 0) {
-        const missing = [
-          ...(missingRequests.length ? [describeMissing(missingRequests, "request")] : []),
-          ...(missingLimits.length ? [describeMissing(missingLimits, "limit")] : []),
-        ].join(" and ");
+      if (missingRequests.length + missingLimits.length > 0) {
         context.report({
           messageId: "missing",
-          data: { ...data, missing, fields: fields.join(", ").replace(/, ([^,]*)$/, " and $1") },
+          data: { ...data, ...describeMissing(missingRequests, missingLimits) },
           file: object.file,
           at: container.location,
         });
@@ -178,26 +232,20 @@ export default defineRule<ResourceLimitsOptions>({
 
       const resourceNames = new Set([...Object.keys(requests), ...Object.keys(limits)]);
       for (const resource of resourceNames) {
+        if (!isWritten(requests, resource)) continue;
         const request = requests[resource];
         const limit = limits[resource];
+        const comparison = isWritten(limits, resource) ? compareQuantities(request, limit) : null;
+        const amounts = { ...data, resource, request: String(request), limit: String(limit) };
+        const at = locateAmount("requests", resource);
         if (isNonOvercommittable(resource)) {
-          if (isWritten(requests, resource) && !isWritten(limits, resource)) {
-            context.report({ messageId: "extendedNoLimit", data: { ...data, resource }, file: object.file, at: locateAmount("requests", resource) });
-          } else if (isWritten(requests, resource) && compareQuantities(request, limit) !== 0 && compareQuantities(request, limit) !== null) {
-            context.report({
-              messageId: "extendedMismatch",
-              data: { ...data, resource, request: String(request), limit: String(limit) },
-              file: object.file,
-              at: locateAmount("requests", resource),
-            });
+          if (!isWritten(limits, resource)) {
+            context.report({ messageId: "extendedNoLimit", data: { ...data, resource }, file: object.file, at });
+          } else if (comparison !== null && comparison !== 0) {
+            context.report({ messageId: "extendedMismatch", data: amounts, file: object.file, at });
           }
-        } else if (isWritten(requests, resource) && isWritten(limits, resource) && (compareQuantities(request, limit) ?? 0) > 0) {
-          context.report({
-            messageId: "requestAboveLimit",
-            data: { ...data, resource, request: String(request), limit: String(limit) },
-            file: object.file,
-            at: locateAmount("requests", resource),
-          });
+        } else if (comparison !== null && comparison > 0) {
+          context.report({ messageId: "requestAboveLimit", data: amounts, file: object.file, at });
         }
       }
     }
