@@ -51,7 +51,8 @@ const READ_KINDS = new Set<ProjectFile["kind"]>([
 const KUBERNETES_SNIFF = /^apiVersion\s*:/m;
 const KIND_SNIFF = /^kind\s*:/m;
 const JSON_SNIFF = /"apiVersion"\s*:[\s\S]*"kind"\s*:|"kind"\s*:[\s\S]*"apiVersion"\s*:/;
-const TEMPLATE_SNIFF = /\{\{[-\s]*(\.|include|if|range|template|toYaml|with|end|define|\$)/;
+/** Markers only a Helm (or Go text/template) chart file has; `{{ $value }}` in a PrometheusRule annotation is not one. */
+const HELM_SNIFF = /\{\{-?\s*(?:include|toYaml|define|template|tpl|required|if|range|with|end)\b|\{\{[^}]*\.(?:Values|Release|Chart|Capabilities|Files)\b/;
 
 function parseError(file: string, message: string, location?: SourceLocation): Finding {
   return { ruleId: PARSE_ERROR, severity: "warning", message, file, ...(location ? { line: location.line, column: location.column } : {}) };
@@ -183,13 +184,18 @@ function parseInto(project: ProjectModel, file: ProjectFile, text: string, findi
       const isJson = file.path.toLowerCase().endsWith(".json");
       const looksKubernetes = isJson ? JSON_SNIFF.test(text) : KUBERNETES_SNIFF.test(text) && KIND_SNIFF.test(text);
       if (!looksKubernetes) return;
-      if (!isJson && TEMPLATE_SNIFF.test(text)) {
-        // A Go/Helm template outside a chart: recognised, never reported as broken YAML.
+      if (!isJson && HELM_SNIFF.test(text)) {
+        // A Helm template outside a chart: recognised, never reported as broken YAML.
+        file.kind = "helm-template";
+        return;
+      }
+      const manifest = parseKubernetes(text, file.path);
+      if (manifest.errors.length > 0 && text.includes("{{")) {
+        // Some other templating (envsubst-like `{{name}}`): not YAML until rendered, so not broken YAML.
         file.kind = "helm-template";
         return;
       }
       file.kind = "kubernetes";
-      const manifest = parseKubernetes(text, file.path);
       for (const error of manifest.errors) findings.push(parseError(file.path, error.message, error.location));
       project.kubernetesFiles.push(manifest);
       project.objects.push(...manifest.objects);

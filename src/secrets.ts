@@ -306,21 +306,49 @@ function loadSecretlint(): Promise<SecretLintCoreConfig> {
   return secretlintConfig;
 }
 
+/** Readable names of secretlint's message ids; others are derived from the id. */
 const KIND_NAMES: Record<string, string> = {
   AWSAccessKeyID: "AWS access key ID",
   AWSSecretAccessKey: "AWS secret access key",
   AWSAccountID: "AWS account ID",
-  BasicAuth: "password in a URL",
+  PrivateKeyP12: "GCP service-account key (PKCS#12)",
+  PrivateKeyJSON: "GCP service-account key",
   PrivateKey: "private key",
+  PackageJSON_xOauthToken: "npm OAuth token",
+  Npmrc_authToken: "npm auth token",
+  NPM_ACCESS_TOKEN: "npm access token",
+  BasicAuth: "password in a URL",
+  SLACK_TOKEN: "Slack token",
+  IncomingWebhook: "Slack incoming webhook URL",
+  SENDGRID_KEY: "SendGrid API key",
+  SHOPIFY_KEY: "Shopify key",
+  GITHUB_TOKEN: "GitHub token",
+  GITLAB_PERSONAL_ACCESS_TOKEN: "GitLab personal access token",
+  GRAFANA_CLOUD_API_TOKEN: "Grafana Cloud API token",
+  GRAFANA_SERVICE_ACCOUNT_TOKEN: "Grafana service-account token",
+  OPENAI_TOKEN: "OpenAI API key",
+  ANTHROPIC_API_KEY: "Anthropic API key",
+  GROQ_API_KEY: "Groq API key",
+  HUGGINGFACE_USER_ACCESS_TOKEN: "Hugging Face access token",
+  LINEAR_API_TOKEN: "Linear API token",
+  NOTION_INTEGRATION_TOKEN: "Notion integration token",
+  OPS_TOKEN: "1Password service-account token",
+  MongoDBConnection: "MongoDB connection string with a password",
+  MySQLConnection: "MySQL connection string with a password",
+  PostgreSQLConnection: "PostgreSQL connection string with a password",
+  HASHICORP_VAULT_SERVICE_TOKEN: "HashiCorp Vault token",
+  HASHICORP_VAULT_BATCH_TOKEN: "HashiCorp Vault batch token",
+  HASHICORP_VAULT_RECOVERY_TOKEN: "HashiCorp Vault recovery token",
+  DATABRICKS_PERSONAL_ACCESS_TOKEN: "Databricks access token",
+  DOCKER_PERSONAL_ACCESS_TOKEN: "Docker Hub access token",
+  FIGMA_PERSONAL_ACCESS_TOKEN: "Figma access token",
 };
 
 function kindOf(ruleId: string, messageId: string): string {
   const known = KIND_NAMES[messageId];
   if (known) return known;
-  if (/Connection$/.test(messageId)) return `${messageId.replace(/Connection$/, "")} connection string with a password`;
   const provider = ruleId.replace(/^@secretlint\/secretlint-rule-/, "");
-  const words = messageId.toLowerCase().replace(/_/g, " ");
-  return words.includes(provider.toLowerCase()) ? words : `${provider} ${words}`;
+  return `${provider} ${messageId.replace(/_/g, " ").toLowerCase()}`;
 }
 
 /** Separator between candidates: a blank line, so that no pattern matches across two of them. */

@@ -117,7 +117,7 @@ function seldonWorkloads(object: KubernetesObject, label: string): Workload[] {
 export function workloadsOf(objects: KubernetesObject[]): Workload[] {
   const workloads: Workload[] = [];
   for (const object of objects) {
-    const label = `${object.kind}/${object.name ?? "(unnamed)"}`;
+    const label = `${object.kind}/${object.name || "(unnamed)"}`;
     const podSpecPath = POD_TEMPLATE_PATHS[object.kind];
     if (podSpecPath) {
       // An Argo Rollout with workloadRef borrows a Deployment's template and has no containers itself.

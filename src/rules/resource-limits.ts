@@ -108,16 +108,30 @@ function isPatchFragment(workload: Workload, container: WorkloadContainer): bool
   return container.role !== "model" && container.image === undefined && !CONTROLLER_FILLED_KINDS.has(workload.object.kind);
 }
 
+/** Kinds whose API object requires `spec.selector`: one without it is a patch, not a whole object. */
+const SELECTOR_KINDS = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Rollout"]);
+
+function isPartial(workload: Workload, container: WorkloadContainer): boolean {
+  return isPatchFragment(workload, container) ||
+    (SELECTOR_KINDS.has(workload.object.kind) && valueAt(workload.object.value, ["spec", "selector"]) === undefined);
+}
+
 function fragmentKey(object: KubernetesObject, containerName: string): string {
   return `${object.kind}/${object.name ?? ""}/${containerName}`;
 }
 
+interface Fragment extends ContainerDefaults {
+  source: WorkloadContainer;
+  partial: boolean;
+}
+
 /**
- * Resources set on each named container by every object of the same kind and name: a base and the
- * kustomize patches over it (which may carry an image too, like an image patch) share them.
+ * Resources set on each named container by every object of the same kind and name. A base and the
+ * kustomize patches over it (which may carry an image too, like an image patch) share them; two whole
+ * objects of the same name (copies for two environments) do not.
  */
-function containerFragments(workloads: Workload[]): Map<string, (ContainerDefaults & { source: WorkloadContainer })[]> {
-  const fragments = new Map<string, (ContainerDefaults & { source: WorkloadContainer })[]>();
+function containerFragments(workloads: Workload[]): Map<string, Fragment[]> {
+  const fragments = new Map<string, Fragment[]>();
   for (const workload of workloads) {
     if (!workload.object.name) continue;
     for (const container of workload.containers) {
@@ -126,7 +140,7 @@ function containerFragments(workloads: Workload[]): Map<string, (ContainerDefaul
       const requests = amountsAt(resources, "requests");
       if (Object.keys(limits).length + Object.keys(requests).length === 0) continue;
       const key = fragmentKey(workload.object, container.name);
-      fragments.set(key, [...(fragments.get(key) ?? []), { limits, requests, source: container }]);
+      fragments.set(key, [...(fragments.get(key) ?? []), { limits, requests, source: container, partial: isPartial(workload, container) }]);
     }
   }
   return fragments;
@@ -190,8 +204,10 @@ export default defineRule<ResourceLimitsOptions>({
         if (isPatchFragment(workload, container)) continue;
         // Where a container's own resources are absent, what fills them: the same container in a
         // kustomize patch of the same object, pod-level resources, then a LimitRange of the namespace.
+        const partial = isPartial(workload, container);
         const fallbacks: ContainerDefaults[] = [
-          ...(fragments.get(fragmentKey(workload.object, container.name)) ?? []).filter((fragment) => fragment.source !== container),
+          ...(fragments.get(fragmentKey(workload.object, container.name)) ?? [])
+            .filter((fragment) => fragment.source !== container && (partial || fragment.partial)),
           { limits: amountsAt(podResources, "limits"), requests: amountsAt(podResources, "requests") },
           ...(limitRange ? [limitRange] : []),
         ];
