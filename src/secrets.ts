@@ -5,7 +5,8 @@
 //   from secretlint's recommended preset, run over a small synthetic text of candidate values;
 // - a name heuristic: a variable whose name says it holds a secret (`DB_PASSWORD`, `HF_TOKEN`) set to
 //   a literal that looks like a secret rather than a placeholder, a reference or a resource name.
-// No function here returns or prints a secret: callers show `redact(value)` only.
+// Functions that find a secret return it only so that the caller can pass it to `redact()`: output
+// must never show more than `redact(value)`.
 
 import type { SecretLintCoreConfig, SecretLintCoreResult } from "@secretlint/types";
 
@@ -77,6 +78,11 @@ const PLACEHOLDER_WORDS = new Set([
   "nil", "undefined", "empty", "changeit", "admin", "root", "true", "false", "disabled", "enabled", "required", "optional",
   "unset", "tbd", "n/a", "na", "pass", "user", "username", "insecure",
 ]);
+/** Default credentials published in vendors' docs: known to everyone, so not secrets (a weak-credential rule's job). */
+const WELL_KNOWN_DEFAULTS = new Set([
+  "minio", "minio123", "minioadmin", "toor", "s3cr3t", "passw0rd", "p@ssw0rd", "p@ssword", "letmein", "guest", "postgres",
+  "mysql", "secret123", "password1", "password123", "admin123", "12345678", "123456789", "1234567890", "qwerty123",
+]);
 const PLACEHOLDER_PARTS = [
   "example", "placeholder", "changeme", "change_me", "change-me", "replace_me", "replace-me", "replaceme", "replace_with",
   "replace-with", "your_", "your-", "yourtoken", "yourpassword", "yoursecret", "yourkey", "dummy", "redacted", "xxxx",
@@ -95,7 +101,9 @@ export function isPlaceholder(value: string): boolean {
   if (/^<[^<>]*>$|^\$\{[^}]*\}$|^\{\{.*\}\}$|^%[^%]+%$|^\[[^\]]*\]$|^__[A-Za-z0-9_]+__$|^\$\([^)]*\)$/s.test(trimmed)) return true;
   if (/^(.)\1*$/s.test(trimmed)) return true; // `xxxxxxxx`, `00000000`, `********`
   const lower = trimmed.toLowerCase();
-  if (PLACEHOLDER_WORDS.has(lower)) return true;
+  if (PLACEHOLDER_WORDS.has(lower) || WELL_KNOWN_DEFAULTS.has(lower)) return true;
+  // `GITHUB_TOKEN`, `GOOGLE_API_KEY_VAL`: an identifier that a setup script substitutes, not a value.
+  if (/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/.test(trimmed) && /[A-Z]{3}/.test(trimmed)) return true;
   return PLACEHOLDER_PARTS.some((part) => lower.includes(part));
 }
 
@@ -177,7 +185,8 @@ export interface UrlCredential {
   secret: string;
 }
 
-const URL_USERINFO = /\b[a-z][a-z0-9+.-]*:\/\/([^\s/?#@'"<>]+)@[^\s/?#@'"<>]/gi;
+// Bounded repetitions keep this linear on adversarial text (`a.a.a.a...` would otherwise be quadratic).
+const URL_USERINFO = /\b[a-z][a-z0-9+.-]{0,31}:\/\/([^\s/?#@'"<>]{1,512})@[^\s/?#@'"<>]/gi;
 
 /**
  * Credentials written into URLs: `https://user:token@host/simple`, `https://ghp_...@github.com`.
@@ -205,6 +214,46 @@ export function findUrlCredentials(text: string): UrlCredential[] {
   }
   return found;
 }
+
+const PRIVATE_KEY_BLOCK = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/;
+/** `password: x`, `"secret_access_key": "x"`, `token = x`, `export API_KEY=x`: one assignment per line. */
+const DOCUMENT_ASSIGNMENT = /^[\s-]*(?:export\s+)?["']?([A-Za-z_][\w.-]*)["']?\s*[:=]\s*(?:"([^"]*)"|'([^']*)'|([^\s"',#]+))\s*,?\s*(?:#.*)?$/;
+
+/**
+ * Credentials inside a configuration document (a Secret's `config.json`, `grafana.ini`,
+ * `alertmanager.yaml`): a private key block, a password in a URL, or a secret-named key with a
+ * literal. Returns the first one, described without the secret, or null. Token formats are left
+ * to `scanForTokens`.
+ */
+export function findDocumentCredential(text: string): { what: string; secret: string } | null {
+  const key = PRIVATE_KEY_BLOCK.exec(text);
+  if (key) return { what: "a private key", secret: key[0] };
+  const url = findUrlCredentials(text)[0];
+  if (url) return { what: "a password written into a URL", secret: url.secret };
+  for (const line of text.split("\n")) {
+    if (line.length > 1000) continue; // minified data, not a `key: value` line
+    const assignment = DOCUMENT_ASSIGNMENT.exec(line);
+    const value = assignment?.[2] ?? assignment?.[3] ?? assignment?.[4];
+    if (assignment && value !== undefined && isSecretAssignment(assignment[1] as string, value)) {
+      return { what: `a literal ${assignment[1]}`, secret: value };
+    }
+  }
+  // JSON written on one line, e.g. a `.dockerconfigjson`.
+  for (const pair of text.matchAll(JSON_PAIR)) {
+    const name = pair[1] as string;
+    const value = pair[2] as string;
+    if (isSecretAssignment(name, value)) return { what: `a literal ${name}`, secret: value };
+    // Docker's `"auth": base64("user:password")`.
+    if (name === "auth" && !isPlaceholder(value)) {
+      const decoded = Buffer.from(value, "base64").toString("utf8");
+      const password = decoded.slice(decoded.indexOf(":") + 1);
+      if (decoded.includes(":") && password.length >= 4 && !isPlaceholder(password)) return { what: "a registry password", secret: value };
+    }
+  }
+  return null;
+}
+
+const JSON_PAIR = /"([A-Za-z_][\w.-]*)"\s*:\s*"([^"\\]*)"/g;
 
 function safeDecode(value: string): string {
   try {
@@ -288,6 +337,9 @@ export interface TokenMatch {
   candidate: number;
   /** Readable kind, e.g. "GitHub token" (never the token). */
   kind: string;
+  /** Where secretlint located the match inside the candidate (for redaction only). */
+  start: number;
+  end: number;
 }
 
 let secretlintConfig: Promise<SecretLintCoreConfig> | undefined;
@@ -389,7 +441,8 @@ export async function scanForTokens(candidates: readonly string[], label = "cand
     const key = `${low}\u0000${kind}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    matches.push({ candidate: low, kind });
+    const start = offset - (starts[low] ?? 0);
+    matches.push({ candidate: low, kind, start, end: start + (message.range[1] - message.range[0]) });
   }
   return matches;
 }

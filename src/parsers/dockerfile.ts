@@ -228,8 +228,9 @@ function commandsOf(
     const body = end ? rest.slice(0, end.index) : rest;
     return tokenizeShell(body, lineIndex, bodyStart);
   }
-  // Comment lines inside a continued RUN are removed by Docker before the shell sees them.
-  const withoutComments = rawArgs.replace(/^[ \t]*#[^\n]*\n/gm, (line) => " ".repeat(line.length - 1) + "\n");
+  // Docker drops comment lines inside a continued RUN, newline included: keep the continuation going
+  // (same length, so offsets and therefore line numbers are unchanged).
+  const withoutComments = rawArgs.replace(/^([ \t]*#[^\n]*)\n/gm, (_line, comment: string) => " ".repeat(comment.length - 1) + "\\\n");
   return tokenizeShell(withoutComments, lineIndex, rawStart);
 }
 

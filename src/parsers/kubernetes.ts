@@ -61,7 +61,8 @@ function splitDocuments(text: string): Chunk[] {
     startLine = line;
   }
   chunks.push({ text: text.slice(start), startLine });
-  return chunks.filter((chunk) => /[^\s]/.test(chunk.text.replace(/^(---[^\n]*|#[^\n]*)$/gm, "")));
+  // A chunk of only markers and comments is empty; content written after a marker (`--- {kind: ...}`) is not.
+  return chunks.filter((chunk) => /[^\s]/.test(chunk.text.replace(/^(---[ \t]*(#[^\n]*)?|[ \t]*#[^\n]*)$/gm, "")));
 }
 
 export function parseKubernetes(text: string, path: string): KubernetesFile {

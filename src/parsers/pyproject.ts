@@ -23,6 +23,29 @@ function locate(text: string, lineIndex: LineIndex, needle: string, from: number
   return { location: lineIndex.position(at), next: at + needle.length };
 }
 
+/**
+ * Applies `[tool.uv.sources]`: a dependency uv takes from a path or a workspace member is local,
+ * one from git is a VCS requirement, one from a URL is a URL requirement. Index sources change nothing.
+ */
+function applyUvSource(requirement: Requirement, sources: Record<string, unknown> | undefined): Requirement {
+  if (!sources || !requirement.name || requirement.type !== "package") return requirement;
+  const wanted = requirement.name.toLowerCase().replace(/[-_.]+/g, "-");
+  const entry = Object.entries(sources).find(([name]) => name.toLowerCase().replace(/[-_.]+/g, "-") === wanted)?.[1];
+  const tables = (Array.isArray(entry) ? entry : [entry]).filter((item): item is Record<string, unknown> => !!item && typeof item === "object");
+  if (tables.length === 0) return requirement;
+  if (tables.every((table) => typeof table["path"] === "string" || table["workspace"] === true)) {
+    const where = tables.map((table) => (typeof table["path"] === "string" ? table["path"] : "workspace")).join(", ");
+    return { ...requirement, type: "local", url: where, editable: tables.some((table) => table["editable"] === true) };
+  }
+  const table = tables[0] as Record<string, unknown>;
+  if (tables.length === 1 && typeof table["git"] === "string") {
+    const ref = [table["rev"], table["tag"], table["branch"]].find((value): value is string => typeof value === "string");
+    return { ...requirement, type: "vcs", url: `git+${table["git"]}${ref ? `@${ref}` : ""}` };
+  }
+  if (tables.length === 1 && typeof table["url"] === "string") return { ...requirement, type: "url", url: table["url"] };
+  return requirement;
+}
+
 /** A Poetry dependency from a path, a git repository or a URL instead of an index. */
 function poetrySource(name: string, table: Record<string, unknown> | undefined, location: SourceLocation): Requirement | null {
   if (!table) return null;
@@ -42,6 +65,9 @@ export function parsePyproject(text: string, path: string): PyprojectFile {
   const lineIndex = new LineIndex(text);
   const dependencies: Requirement[] = [];
   const project = document["project"] as Record<string, unknown> | undefined;
+  const tool = document["tool"] as Record<string, unknown> | undefined;
+  const uvTable = tool?.["uv"] as Record<string, unknown> | undefined;
+  const uvSources = uvTable?.["sources"] && typeof uvTable["sources"] === "object" ? (uvTable["sources"] as Record<string, unknown>) : undefined;
   let cursor = 0;
   if (Array.isArray(project?.["dependencies"])) {
     const projectHeader = /^[ \t]*\[[ \t]*project[ \t]*\]/m.exec(text);
@@ -49,13 +75,15 @@ export function parsePyproject(text: string, path: string): PyprojectFile {
     if (key) cursor = (projectHeader?.index ?? 0) + key.index;
     for (const entry of project["dependencies"] as unknown[]) {
       if (typeof entry !== "string") continue;
-      const { location, next } = locate(text, lineIndex, entry, cursor);
+      // The TOML source holds the string escaped (`\"3.11\"`) when it contains quotes or backslashes.
+      const escaped = JSON.stringify(entry).slice(1, -1);
+      const needle = text.indexOf(entry, cursor) >= 0 ? entry : text.indexOf(escaped, cursor) >= 0 ? escaped : entry;
+      const { location, next } = locate(text, lineIndex, needle, cursor);
       cursor = next;
       const requirement = parseRequirementText(entry, location);
-      if (!("error" in requirement)) dependencies.push(requirement);
+      if (!("error" in requirement)) dependencies.push(applyUvSource(requirement, uvSources));
     }
   }
-  const tool = document["tool"] as Record<string, unknown> | undefined;
   const poetry = tool?.["poetry"] as Record<string, unknown> | undefined;
   const poetryDependencies = poetry?.["dependencies"];
   if (poetryDependencies && typeof poetryDependencies === "object") {
@@ -77,7 +105,8 @@ export function parsePyproject(text: string, path: string): PyprojectFile {
         dependencies.push(source);
         continue;
       }
-      const exact = /^==?\s*\d[\w.]*$/.test(version) ? version.replace(/^==?\s*/, "") : null;
+      // Poetry reads a bare version (`"2.2.1"`) as an exact pin, like `"==2.2.1"`.
+      const exact = /^(?:==?)?\s*\d[\w.!+]*$/.test(version.trim()) ? version.trim().replace(/^==?\s*/, "") : null;
       dependencies.push({
         type: "package",
         name,
@@ -89,7 +118,7 @@ export function parsePyproject(text: string, path: string): PyprojectFile {
       });
     }
   }
-  const workspace = (tool?.["uv"] as Record<string, unknown> | undefined)?.["workspace"] as Record<string, unknown> | undefined;
+  const workspace = uvTable?.["workspace"] as Record<string, unknown> | undefined;
   if (workspace && typeof workspace === "object") {
     return { path, dependencies, uvWorkspaceMembers: stringArray(workspace["members"]), uvWorkspaceExclude: stringArray(workspace["exclude"]) };
   }

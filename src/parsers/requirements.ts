@@ -116,6 +116,8 @@ const OPTIONS_WITH_VALUE = new Set([
   "-C", "--global-option", "--install-option", "--proxy", "--retries", "--timeout", "--exists-action",
   "--cert", "--client-cert", "--cache-dir", "--log", "--log-file", "--root-user-action", "--report",
   "--use-deprecated", "--python", "-p", "--keyring-provider", "--build", "-b", "--build-constraint",
+  // pip wheel / pip download
+  "-w", "--wheel-dir", "-d", "--dest", "--dist-dir",
   // uv pip install
   "--index", "--default-index", "--index-strategy", "--resolution", "--prerelease", "--exclude-newer",
   "--link-mode", "--extra", "--group", "--override", "--overrides", "--config-file", "--torch-backend",
@@ -137,6 +139,7 @@ export function parseRequirements(text: string, path: string): RequirementsFile 
     while (logical.endsWith("\\") && index + 1 < physical.length && !/^\s*#/.test(physical[index + 1] ?? "")) {
       logical = logical.slice(0, -1) + " " + (physical[++index] ?? "");
     }
+    if (logical.endsWith("\\")) logical = logical.slice(0, -1);
     // A comment starts at `#` at the line start or after white space (a URL fragment `#egg=` is not one).
     const content = logical.replace(/(^|\s)#.*$/, "").trim();
     if (content === "") continue;

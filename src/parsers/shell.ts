@@ -30,6 +30,8 @@ export interface TokenizeOptions {
 
 /** Command substitutions nested deeper than this are kept as text, not tokenised (pathological input). */
 const MAX_DEPTH = 16;
+/** How far a scan for a closing quote or parenthesis reads once broken input has used up the budget. */
+const LIMITED_SCAN = 1024;
 
 interface PendingHeredoc {
   delimiter: string;
@@ -54,9 +56,10 @@ class Lexer {
   private i = 0;
   private readonly commands: RawCommand[] = [];
   private words: ShellWord[] = [];
+  private firstWordOffset = 0;
   private word = "";
   private wordStart = -1;
-  /** Set while reading a redirection target: the word is read and dropped. */
+  /** Set after a redirection operator: its target word is read and dropped. */
   private dropNextWord = false;
   private heredocNext = false;
   private heredocStripTabs = false;
@@ -68,6 +71,8 @@ class Lexer {
     private readonly baseOffset: number,
     private readonly options: TokenizeOptions,
     private readonly depth: number,
+    /** Characters that failed scans (an unclosed quote) may still read before scans stop at the line end. */
+    private readonly budget: { chars: number },
   ) {}
 
   run(): RawCommand[] {
@@ -114,18 +119,30 @@ class Lexer {
         continue;
       }
       if (char === "$") {
-        this.dollar();
+        this.dollar(false);
         continue;
       }
       if (char === "<" || char === ">" || (char === "&" && next === ">")) {
         this.redirection();
         continue;
       }
+      if (char === "(") {
+        this.endWord();
+        // `name() {`: a function definition, not a call of `name`.
+        const header = /^\([ \t]*\)/.exec(text.slice(this.i, this.i + 64));
+        const only = this.words[0];
+        if (header && this.words.length === 1 && only && /^[A-Za-z_][\w:.-]*$/.test(only.text)) {
+          this.words = [];
+          this.i += header[0].length;
+          continue;
+        }
+      }
       if (char === "&" || char === "|" || char === ";" || char === "(" || char === ")") {
         this.endWord();
         this.endCommand();
-        // `&&`, `||`, `;;`, `|&`, `;&` are one operator: the second character adds nothing.
-        this.i += (char === "&" && next === "&") || (char === "|" && (next === "|" || next === "&")) || (char === ";" && (next === ";" || next === "&")) ? 2 : 1;
+        // `&&`, `||`, `;;`, `|&`, `;&` are one operator.
+        const pair = (char === "&" && next === "&") || (char === "|" && (next === "|" || next === "&")) || (char === ";" && (next === ";" || next === "&"));
+        this.i += pair ? 2 : 1;
         continue;
       }
       this.begin();
@@ -137,14 +154,14 @@ class Lexer {
     return this.commands;
   }
 
-  private begin(at = this.i): void {
-    if (this.wordStart < 0) this.wordStart = at;
+  private begin(): void {
+    if (this.wordStart < 0) this.wordStart = this.i;
   }
 
   private endWord(): void {
     if (this.wordStart < 0) return;
     const text = this.word;
-    const start = this.wordStart;
+    const start = this.baseOffset + this.wordStart;
     this.word = "";
     this.wordStart = -1;
     if (this.heredocNext) {
@@ -156,152 +173,131 @@ class Lexer {
       this.dropNextWord = false;
       return;
     }
-    this.words.push({ text, location: this.lineIndex.position(this.baseOffset + start) });
+    if (this.words.length === 0) this.firstWordOffset = start;
+    this.words.push({ text, location: this.lineIndex.position(start) });
   }
 
   private endCommand(): void {
     this.dropNextWord = false;
     this.heredocNext = false;
-    const first = this.words[0];
-    if (first) this.commands.push({ words: this.words, offset: this.offsetOf(first) });
+    if (this.words.length > 0) this.commands.push({ words: this.words, offset: this.firstWordOffset });
     this.words = [];
   }
 
-  private offsetOf(word: ShellWord): number {
-    // Only used to order commands; line and column are enough.
-    return word.location.line * 1_000_000 + word.location.column;
+  /**
+   * Finds the character closing a construct opened just before `from`: `'`, `"`, a backtick or `)`.
+   * Iterative (no recursion, whatever the nesting), skipping quotes and escapes inside. Returns -1
+   * when it is not closed; once unclosed constructs have cost a few times the text's length, scans
+   * stop at the end of the line (and after LIMITED_SCAN characters) so that broken input stays linear.
+   */
+  private scan(from: number, closer: "'" | '"' | "`" | ")"): number {
+    const { text } = this;
+    const limited = this.budget.chars <= 0;
+    let limit = text.length;
+    if (limited) {
+      const lineEnd = text.indexOf("\n", from);
+      limit = Math.min(lineEnd < 0 ? text.length : lineEnd, from + LIMITED_SCAN);
+    }
+    if (closer === "'") {
+      const close = text.indexOf("'", from);
+      if (close >= 0 && close < limit) return close;
+      this.budget.chars -= limit - from;
+      return -1;
+    }
+    const stack: string[] = [closer];
+    for (let j = from; j < limit; j++) {
+      const char = text[j];
+      const top = stack[stack.length - 1];
+      if (char === "\\") {
+        j++;
+        continue;
+      }
+      if (top === "`") {
+        if (char === "`") {
+          stack.pop();
+          if (stack.length === 0) return j;
+        }
+        continue;
+      }
+      if (top === '"') {
+        if (char === '"') {
+          stack.pop();
+          if (stack.length === 0) return j;
+        } else if (char === "$" && text[j + 1] === "(") {
+          stack.push(")");
+          j++;
+        } else if (char === "`") {
+          stack.push("`");
+        }
+        continue;
+      }
+      if (char === "'") {
+        const close = text.indexOf("'", j + 1);
+        if (close < 0 || close >= limit) break;
+        j = close;
+      } else if (char === '"' || char === "`") {
+        stack.push(char);
+      } else if (char === "(") {
+        stack.push(")");
+      } else if (char === ")") {
+        stack.pop();
+        if (stack.length === 0) return j;
+      }
+    }
+    this.budget.chars -= limit - from;
+    return -1;
   }
 
-  /** Index of the quote closing the one at `from`, or -1. */
   private singleQuoted(): void {
-    const close = this.text.indexOf("'", this.i + 1);
+    const close = this.scan(this.i + 1, "'");
+    this.begin();
     if (close < 0) {
       // An unbalanced quote (a snippet such as `don't`): read it as a plain character.
-      this.begin();
       this.word += "'";
       this.i++;
       return;
     }
-    this.begin();
     this.word += this.text.slice(this.i + 1, close);
     this.i = close + 1;
   }
 
   private doubleQuoted(): void {
     const { text } = this;
-    const close = this.findDoubleQuoteEnd(this.i + 1);
+    const close = this.scan(this.i + 1, '"');
+    this.begin();
     if (close < 0) {
-      this.begin();
       this.word += '"';
       this.i++;
       return;
     }
-    this.begin();
-    let j = this.i + 1;
-    while (j < close) {
-      const char = text[j] as string;
-      const next = text[j + 1];
+    this.i++;
+    while (this.i < close) {
+      const char = text[this.i] as string;
+      const next = text[this.i + 1];
       if (char === "\\" && next !== undefined && '"\\$`\n'.includes(next)) {
         if (next !== "\n") this.word += next;
-        j += 2;
-        continue;
+        this.i += 2;
+      } else if (char === "$") {
+        this.dollar(true);
+      } else if (char === "`") {
+        this.backticks();
+      } else {
+        this.word += char;
+        this.i++;
       }
-      if (char === "$" || char === "`") {
-        this.i = j;
-        if (char === "$") this.dollar();
-        else this.backticks();
-        j = this.i;
-        continue;
-      }
-      this.word += char;
-      j++;
     }
     this.i = close + 1;
   }
 
-  /** Finds the `"` ending a double-quoted string that starts at `from`, skipping escapes and substitutions. */
-  private findDoubleQuoteEnd(from: number): number {
-    const { text } = this;
-    let j = from;
-    while (j < text.length) {
-      const char = text[j];
-      if (char === "\\") {
-        j += 2;
-        continue;
-      }
-      if (char === '"') return j;
-      if (char === "$" && text[j + 1] === "(") {
-        const end = this.findClosingParen(j + 2);
-        if (end < 0) return -1;
-        j = end + 1;
-        continue;
-      }
-      if (char === "`") {
-        const end = this.findBacktickEnd(j + 1);
-        if (end < 0) return -1;
-        j = end + 1;
-        continue;
-      }
-      j++;
-    }
-    return -1;
-  }
-
-  private findBacktickEnd(from: number): number {
-    for (let j = from; j < this.text.length; j++) {
-      if (this.text[j] === "\\") j++;
-      else if (this.text[j] === "`") return j;
-    }
-    return -1;
-  }
-
-  /** Finds the `)` matching an opening parenthesis just before `from`, skipping quoted text. */
-  private findClosingParen(from: number): number {
-    const { text } = this;
-    let depth = 1;
-    for (let j = from; j < text.length; j++) {
-      const char = text[j];
-      if (char === "\\") {
-        j++;
-      } else if (char === "'") {
-        const close = text.indexOf("'", j + 1);
-        if (close < 0) return -1;
-        j = close;
-      } else if (char === '"') {
-        const close = this.findDoubleQuoteEnd(j + 1);
-        if (close < 0) return -1;
-        j = close;
-      } else if (char === "(") {
-        depth++;
-      } else if (char === ")") {
-        depth--;
-        if (depth === 0) return j;
-      }
-    }
-    return -1;
-  }
-
-  private findClosingBrace(from: number): number {
-    let depth = 1;
-    for (let j = from; j < this.text.length; j++) {
-      const char = this.text[j];
-      if (char === "\\") j++;
-      else if (char === "{") depth++;
-      else if (char === "}" && --depth === 0) return j;
-      else if (char === "\n") return -1;
-    }
-    return -1;
-  }
-
-  /** Tokenises `inner` (which starts at `start` in this lexer's text) as commands of their own. */
+  /** Tokenises text[start, end) as commands of their own (the inside of `$(...)`, backticks, `<(...)`). */
   private nested(start: number, end: number): void {
     if (this.depth >= MAX_DEPTH || end <= start) return;
-    const inner = new Lexer(this.text.slice(start, end), this.lineIndex, this.baseOffset + start, this.options, this.depth + 1);
+    const inner = new Lexer(this.text.slice(start, end), this.lineIndex, this.baseOffset + start, this.options, this.depth + 1, this.budget);
     this.commands.push(...inner.run());
   }
 
   private backticks(): void {
-    const close = this.findBacktickEnd(this.i + 1);
+    const close = this.scan(this.i + 1, "`");
     this.begin();
     if (close < 0) {
       this.word += "`";
@@ -313,48 +309,37 @@ class Lexer {
     this.i = close + 1;
   }
 
-  private dollar(): void {
+  private dollar(inDoubleQuotes: boolean): void {
     const { text } = this;
-    let next = text[this.i + 1];
+    this.begin();
     if (this.options.make) {
+      const next = text[this.i + 1];
       if (next === "$") {
-        // `$$` is the shell's `$`: go on as if the second one were the only one.
-        this.begin();
+        // `$$` is the shell's `$`: read on as if the second one were the only one.
         this.i++;
-        next = text[this.i + 1];
-        this.shellDollar(next, true);
-        return;
-      }
-      if (next === "(" || next === "{") {
-        const end = next === "(" ? this.findClosingParen(this.i + 2) : this.findClosingBrace(this.i + 2);
-        this.begin();
+      } else if (next === "(" || next === "{") {
+        const end = next === "(" ? this.scan(this.i + 2, ")") : this.braceEnd(this.i + 2);
         const stop = end < 0 ? this.i + 2 : end + 1;
         this.word += text.slice(this.i, stop);
         this.i = stop;
         return;
-      }
-      if (next !== undefined && /[A-Za-z0-9_@<^*?%+|]/.test(next)) {
-        this.begin();
+      } else if (next !== undefined && /[A-Za-z0-9_@<^*?%+|]/.test(next)) {
         this.word += text.slice(this.i, this.i + 2);
         this.i += 2;
         return;
       }
     }
-    this.shellDollar(next, false);
-  }
-
-  private shellDollar(next: string | undefined, afterMakeEscape: boolean): void {
-    const { text } = this;
-    this.begin();
+    const next = text[this.i + 1];
     if (next === "(" && text[this.i + 2] === "(") {
-      const end = this.findClosingParen(this.i + 2);
-      const stop = end < 0 ? text.length : Math.min(text.length, end + 2);
+      // Arithmetic: kept as written.
+      const end = this.scan(this.i + 2, ")");
+      const stop = end < 0 ? this.i + 3 : Math.min(text.length, end + 2);
       this.word += text.slice(this.i, stop);
       this.i = stop;
       return;
     }
     if (next === "(") {
-      const end = this.findClosingParen(this.i + 2);
+      const end = this.scan(this.i + 2, ")");
       if (end < 0) {
         this.word += "$(";
         this.i += 2;
@@ -366,7 +351,7 @@ class Lexer {
       return;
     }
     if (next === "{") {
-      const end = this.findClosingBrace(this.i + 2);
+      const end = this.braceEnd(this.i + 2);
       if (end < 0) {
         this.word += "${";
         this.i += 2;
@@ -377,20 +362,20 @@ class Lexer {
       this.i = end + 1;
       return;
     }
-    if (next === "'") {
-      // ANSI-C quoting: $'a\nb'. Escapes are kept as written; nothing here names a command.
-      let j = this.i + 2;
-      while (j < text.length && text[j] !== "'") j += text[j] === "\\" ? 2 : 1;
-      this.word += text.slice(this.i + 2, Math.min(j, text.length));
-      this.i = Math.min(j + 1, text.length);
+    if (!inDoubleQuotes && next === "'") {
+      // ANSI-C quoting, $'a\nb': escapes are kept as written.
+      let close = this.i + 2;
+      while (close < text.length && text[close] !== "'" && text[close] !== "\n") close += text[close] === "\\" ? 2 : 1;
+      this.word += text.slice(this.i + 2, Math.min(close, text.length));
+      this.i = Math.min(close + 1, text.length);
       return;
     }
-    if (next === '"') {
+    if (!inDoubleQuotes && next === '"') {
       this.i++;
       this.doubleQuoted();
       return;
     }
-    const name = /^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])/.exec(text.slice(this.i + 1, this.i + 65));
+    const name = /^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])/.exec(text.slice(this.i + 1, this.i + 129));
     if (name) {
       this.word += `$${name[0]}`;
       this.i += 1 + name[0].length;
@@ -398,13 +383,26 @@ class Lexer {
     }
     this.word += "$";
     this.i++;
-    void afterMakeEscape;
+  }
+
+  /** The `}` closing a `${` whose content starts at `from`, on the same line; -1 when there is none. */
+  private braceEnd(from: number): number {
+    let depth = 1;
+    const limit = Math.min(this.text.length, from + 4096);
+    for (let j = from; j < limit; j++) {
+      const char = this.text[j];
+      if (char === "\\") j++;
+      else if (char === "\n") return -1;
+      else if (char === "{") depth++;
+      else if (char === "}" && --depth === 0) return j;
+    }
+    return -1;
   }
 
   private redirection(): void {
     const { text } = this;
-    // A word of digits (or `{fd}`) right before the operator is a file descriptor, not an argument.
-    if (this.wordStart >= 0 && this.wordStart + this.word.length === this.i && /^(\d+|\{[A-Za-z_][A-Za-z0-9_]*\})$/.test(this.word)) {
+    // A word of digits (or `{fd}`) written right against the operator is a file descriptor, not an argument.
+    if (this.wordStart >= 0 && /^(\d+|\{[A-Za-z_][A-Za-z0-9_]*\})$/.test(this.word) && !/\s/.test(text.slice(this.wordStart, this.i))) {
       this.word = "";
       this.wordStart = -1;
     } else {
@@ -413,9 +411,9 @@ class Lexer {
     const rest = text.slice(this.i, this.i + 3);
     if (rest.startsWith("<(") || rest.startsWith(">(")) {
       // Process substitution: a word (a file name) whose commands run too.
-      const end = this.findClosingParen(this.i + 2);
+      const end = this.scan(this.i + 2, ")");
       this.begin();
-      const stop = end < 0 ? text.length : end + 1;
+      const stop = end < 0 ? this.i + 2 : end + 1;
       this.word += text.slice(this.i, stop);
       if (end >= 0) this.nested(this.i + 2, end);
       this.i = stop;
@@ -432,7 +430,7 @@ class Lexer {
       this.heredocNext = true;
       return;
     }
-    const operator = /^(&>>|&>|>>|>&|>\||<&|<>|>|<)/.exec(rest)?.[0] ?? rest[0] ?? "";
+    const operator = /^(&>>|&>|>>|>&|>\||<&|<>|>|<)/.exec(rest)?.[0] ?? "<";
     this.i += operator.length;
     this.dropNextWord = true;
   }
@@ -448,7 +446,7 @@ class Lexer {
         const line = text.slice(this.i, lineEnd);
         this.i = Math.min(lineEnd + 1, text.length);
         const candidate = heredoc.stripTabs ? line.replace(/^\t+/, "") : line;
-        // Lenient: indented or trailing-space terminators (common in docs and Dockerfiles) also end the body.
+        // Lenient: an indented terminator (common in docs and Dockerfiles) also ends the body.
         if (candidate === heredoc.delimiter || line.trim() === heredoc.delimiter) break;
       }
     }
@@ -460,7 +458,7 @@ class Lexer {
  * that `lineIndex` indexes, so that each word gets its own line and column in the file.
  */
 export function tokenizeShell(text: string, lineIndex: LineIndex, baseOffset = 0, options: TokenizeOptions = {}): ShellCommand[] {
-  const raw = new Lexer(text, lineIndex, baseOffset, options, 0).run();
+  const raw = new Lexer(text, lineIndex, baseOffset, options, 0, { chars: text.length * 4 + 4096 }).run();
   // Commands inside substitutions are found while their outer command is read: put them in source order.
   raw.sort((a, b) => a.offset - b.offset);
   return raw.map(({ words }) => ({ words, location: (words[0] as ShellWord).location }));
@@ -478,7 +476,7 @@ export function parseShellScript(text: string, path: string): ShellScript {
 }
 
 /** Reserved words and wrappers that come before the program a command runs. */
-const LEADING_KEYWORDS = new Set(["if", "then", "elif", "else", "do", "while", "until", "!", "{", "time", "exec", "command", "builtin", "nohup", "sudo", "doas"]);
+const LEADING_KEYWORDS = new Set(["if", "then", "elif", "else", "do", "while", "until", "!", "{", "time", "exec", "command", "builtin", "nohup"]);
 
 /**
  * The command's words from the program on: leading `VAR=value` assignments, reserved words
@@ -491,13 +489,19 @@ export function commandWords(command: ShellCommand): string[] {
   for (;;) {
     const word = words[start];
     if (word === undefined) break;
-    if (LEADING_KEYWORDS.has(word) || /^[A-Za-z_][A-Za-z0-9_]*=/.test(word)) {
+    if (LEADING_KEYWORDS.has(word) || /^[A-Za-z_][A-Za-z0-9_]*\+?=/.test(word)) {
       start++;
       continue;
     }
     if (word === "env") {
       start++;
-      while (start < words.length && /^(-[a-zA-Z-]*|[A-Za-z_][A-Za-z0-9_]*=.*)$/.test(words[start] ?? "")) start++;
+      while (start < words.length && /^(-[a-zA-Z-]*|[A-Za-z_][A-Za-z0-9_]*=.*)$/s.test(words[start] ?? "")) start++;
+      continue;
+    }
+    if (word === "sudo" || word === "doas") {
+      // `sudo -E -u deploy kubectl ...`: options, and the values of those that take one.
+      start++;
+      while ((words[start] ?? "").startsWith("-")) start += /^-[ugpCDhrtTU]$|^--(user|group|prompt|chdir|host|role|type)$/.test(words[start] ?? "") ? 2 : 1;
       continue;
     }
     break;

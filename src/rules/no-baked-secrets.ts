@@ -5,12 +5,14 @@ import { isRecord, type KubernetesObject } from "../parsers/kubernetes.js";
 import type { ShellWord } from "../parsers/shell.js";
 import { defineRule, type RuleContext } from "../rule.js";
 import {
+  findDocumentCredential,
   findUrlCredentials,
   globToRegExp,
   isPlaceholder,
   isReference,
   isSecretAssignment,
   matchesAnyGlob,
+  MIN_SECRET_LENGTH,
   nameWords,
   redact,
   scanForTokens,
@@ -42,6 +44,8 @@ interface Site {
   secret: string;
   reason?: string;
   scanText?: string;
+  /** The scanned text is a whole document: redact what secretlint matched, not the document. */
+  secretFromMatch?: boolean;
 }
 
 /** Values shorter than this cannot hold any token format secretlint knows. */
@@ -52,26 +56,37 @@ function nameIgnored(name: string, options: Options): boolean {
   return (options.ignoreNames ?? []).some((pattern) => globToRegExp(pattern.toLowerCase()).test(lower));
 }
 
-/** Reports each site whose secret was recognised; one secretlint call per file, only when it has candidates. */
-async function reportSites(context: Context, file: string, sites: Site[]): Promise<void> {
+/**
+ * Reports each site whose secret was recognised. secretlint runs once for the whole project, over
+ * a synthetic text of the candidate values only (a call costs about 0.5 ms whatever its size, so one
+ * call per file would cost more than all the matching), and not at all when there is no candidate.
+ */
+async function reportSites(context: Context, sites: Site[]): Promise<void> {
   const pending = sites.filter((site) => site.scanText !== undefined);
   if (pending.length > 0) {
-    const matches = await scanForTokens(pending.map((site) => site.scanText as string), file);
+    const matches = await scanForTokens(pending.map((site) => site.scanText as string));
     for (const match of matches) {
       const site = pending[match.candidate];
       // A known format says more than the name heuristic; a URL password was already precise.
       if (!site || (site.reason !== undefined && site.reason !== BY_NAME)) continue;
       site.reason = `it matches the ${match.kind} format`;
+      if (site.secretFromMatch) site.secret = (site.scanText as string).slice(match.start, match.end);
       // On a command line nothing else names the credential: say which format it has.
       if ("what" in site.data) site.data["what"] = `a ${match.kind}`;
     }
   }
+  // One finding per place: a word that is both a URL password and a token is one finding, and the
+  // words of an exec-form command share the instruction's location.
+  const reported = new Set<string>();
   for (const site of sites) {
     if (site.reason === undefined) continue;
+    const key = `${site.file}:${site.at.line}:${site.at.column}:${site.messageId}`;
+    if (reported.has(key)) continue;
+    reported.add(key);
     context.report({
       messageId: site.messageId,
       data: { ...site.data, redacted: redact(site.secret), why: site.reason },
-      file,
+      file: site.file,
       at: site.at,
     });
   }
@@ -187,16 +202,17 @@ const LOGIN_COMMANDS = new Set(["docker", "podman", "buildah", "skopeo", "helm",
 const PASSWORD_FLAGS = /^--(password|passwd|http-password|ftp-password|proxy-password|token|api-key|apikey|access-token|auth-token|client-secret|secret-key|private-token)$/;
 const AUTHORIZATION_HEADER = /^\s*(?:--header=)?\s*(proxy-)?authorization\s*:\s*(?:(bearer|basic|token|bot)\s+)?(\S+)\s*$/i;
 const TOKEN_HEADER = /^\s*(?:--header=)?\s*(x-api-key|api-key|apikey|private-token|job-token|x-auth-token|x-access-token|x-vault-token|x-goog-api-key|x-api-token)\s*:\s*(\S+)\s*$/i;
-/** `NAME=value` anywhere in a word: `export X=...`, `--build-arg X=...`, `echo "X=..." >> .env`, `_authToken=...`. */
-const ASSIGNMENT = /(?:^|[\s;,"':/])([A-Za-z_][A-Za-z0-9_.-]*)=([^\s;,"']+)/g;
+/** `NAME=value` anywhere in a word: `export X=...`, `--build-arg X=...`, `--ServerApp.token=...`, `echo "X=..." >> .env`, `_authToken=...`. */
+const ASSIGNMENT = /(?:^|[\s;,"':/-])([A-Za-z_][A-Za-z0-9_.-]*)=([^\s;,"']+)/g;
 
 function isLiteralCredential(value: string, minLength: number): boolean {
   const trimmed = value.trim();
-  return trimmed.length >= minLength && !/\$[A-Za-z_{(]|\{\{/.test(trimmed) && !isPlaceholder(trimmed) && !isReference(trimmed);
+  // A value that starts with `-` is the next flag: the flag before it took no value.
+  return trimmed.length >= minLength && !trimmed.startsWith("-") && !/\$[A-Za-z_{(]|\{\{/.test(trimmed) && !isPlaceholder(trimmed) && !isReference(trimmed);
 }
 
 /** The first credential a command word holds, with what to call it (never the secret itself). */
-function credentialInWord(words: ShellWord[], index: number, program: string, subcommand: string, options: Options): { what: string; secret: string } | null {
+function credentialInWord(words: ShellWord[], index: number, program: string, isLogin: boolean, options: Options): { what: string; secret: string } | null {
   const text = (words[index] as ShellWord).text;
   const previous = index > 0 ? (words[index - 1] as ShellWord).text : "";
 
@@ -223,7 +239,7 @@ function credentialInWord(words: ShellWord[], index: number, program: string, su
   const flag = /^(--[a-z-]+)=(.*)$/s.exec(text);
   if (flag && PASSWORD_FLAGS.test(flag[1] as string) && isLiteralCredential(flag[2] as string, 6)) return { what: `a literal ${flag[1]}`, secret: flag[2] as string };
   if (PASSWORD_FLAGS.test(previous) && isLiteralCredential(text, 6)) return { what: `a literal ${previous}`, secret: text };
-  if (previous === "-p" && LOGIN_COMMANDS.has(program) && subcommand.endsWith("login") && isLiteralCredential(text, 4)) {
+  if (previous === "-p" && LOGIN_COMMANDS.has(program) && isLogin && isLiteralCredential(text, 4)) {
     return { what: `a literal ${program} login password`, secret: text };
   }
 
@@ -241,7 +257,8 @@ function checkCommands(instruction: DockerInstruction, file: string, options: Op
     const words = command.words;
     const programIndex = words.findIndex((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word.text) && word.text !== "sudo" && word.text !== "env" && word.text !== "export");
     const program = programIndex >= 0 ? ((words[programIndex] as ShellWord).text.split("/").pop() ?? "") : "";
-    const subcommand = words.slice(programIndex + 1).find((word) => !word.text.startsWith("-"))?.text ?? "";
+    // `docker login`, `helm registry login`
+    const isLogin = words.some((word) => word.text === "login");
     words.forEach((word, index) => {
       const site: Site = {
         file,
@@ -250,7 +267,7 @@ function checkCommands(instruction: DockerInstruction, file: string, options: Op
         data: { keyword: instruction.keyword, what: "a literal credential" },
         secret: word.text,
       };
-      const credential = credentialInWord(words, index, program, subcommand, options);
+      const credential = credentialInWord(words, index, program, isLogin, options);
       if (credential) {
         site.reason = credential.what;
         site.secret = credential.secret;
@@ -265,7 +282,7 @@ function checkCommands(instruction: DockerInstruction, file: string, options: Op
   }
 }
 
-async function checkDockerfile(context: Context, dockerfile: DockerfileModel): Promise<void> {
+function dockerfileSites(context: Context, dockerfile: DockerfileModel): Site[] {
   const sites: Site[] = [];
   for (const instruction of dockerfile.instructions) {
     switch (instruction.keyword) {
@@ -287,25 +304,14 @@ async function checkDockerfile(context: Context, dockerfile: DockerfileModel): P
         break;
     }
   }
-  await reportSites(context, dockerfile.path, dedupe(sites));
-}
-
-/** One site per location: a word that is both a URL and a token is one finding. */
-function dedupe(sites: Site[]): Site[] {
-  const seen = new Set<string>();
-  return sites.filter((site) => {
-    const key = `${site.at.line}:${site.at.column}:${site.messageId}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  return sites;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Kubernetes
 
-async function checkWorkloadEnv(context: Context): Promise<void> {
-  const sitesByFile = new Map<string, Site[]>();
+function workloadEnvSites(context: Context): Site[] {
+  const sites: Site[] = [];
   for (const workload of context.project.workloads) {
     for (const container of workload.containers) {
       const env = container.value["env"];
@@ -331,13 +337,11 @@ async function checkWorkloadEnv(context: Context): Promise<void> {
           if (value.length >= 8 && !isPlaceholder(value)) site.scanText = `${name}=${value}`;
           if (site.reason === undefined && site.scanText === undefined) return;
         }
-        const sites = sitesByFile.get(site.file) ?? [];
         sites.push(site);
-        sitesByFile.set(site.file, sites);
       });
     }
   }
-  for (const [file, sites] of sitesByFile) await reportSites(context, file, dedupe(sites));
+  return sites;
 }
 
 /** Keys of a Secret that name where or who, not the secret: `username`, `endpoint`, `tls.crt`. */
@@ -359,28 +363,60 @@ function decodeBase64(value: string): string | null {
   return Buffer.from(compact, "base64").toString("utf8");
 }
 
-function checkSecretObject(context: Context, object: KubernetesObject): void {
-  const type = object.value["type"];
+/** Multi-line and JSON values are configuration files; single-line values are the secret itself. */
+function isDocument(value: string): boolean {
+  return value.includes("\n") || /^\s*[[{]/.test(value);
+}
+
+function secretObjectSites(object: KubernetesObject): Site[] {
+  const sites: Site[] = [];
   // Kubernetes fills service-account tokens itself; the manifest only asks for one.
-  if (type === "kubernetes.io/service-account-token") return;
+  if (object.value["type"] === "kubernetes.io/service-account-token") return sites;
   for (const field of ["data", "stringData"] as const) {
     const entries = object.value[field];
     if (!isRecord(entries)) continue;
     for (const [key, raw] of Object.entries(entries)) {
       if (raw === null || raw === undefined || typeof raw === "object") continue;
       const written = String(raw);
-      const value = field === "data" ? decodeBase64(written) ?? written : written;
-      if (isPlaceholder(written) || isPlaceholder(value) || /\$\{|\{\{/.test(value) || /\$\{|\{\{/.test(written)) continue;
-      const credential = findUrlCredentials(value)[0];
-      if (!credential && isPublicKeyName(key)) continue;
-      context.report({
-        messageId: "kubernetesSecretObject",
-        data: { secret: object.name ?? "(unnamed)", key, field, redacted: redact(written) },
+      const decoded = field === "data" ? decodeBase64(written) : written;
+      const value = decoded ?? written;
+      const site: Site = {
         file: object.file,
         at: object.locate([field, key]),
-      });
+        messageId: "kubernetesSecretObject",
+        data: { secret: object.name ?? "(unnamed)", key },
+        secret: written,
+      };
+      // Key stores and other binary data decode to control characters: report them as they are.
+      const binary = decoded !== null && /[\u0000-\u0008\u000e-\u001f\ufffd]/.test(decoded);
+      if (decoded !== null && !binary && isDocument(value)) {
+        // A configuration file kept in a Secret (alertmanager.yaml, grafana.ini) is reported only
+        // when it holds a credential.
+        const credential = findDocumentCredential(value);
+        if (credential) {
+          site.reason = credential.what;
+          site.secret = credential.secret;
+        }
+        site.scanText = value;
+        site.secretFromMatch = true;
+      } else {
+        if (isPlaceholder(written) || isPlaceholder(value) || /\$\{|\{\{/.test(value)) continue;
+        const credential = findUrlCredentials(value)[0];
+        if (credential) {
+          site.reason = URL_PASSWORD;
+          site.secret = credential.secret;
+        } else if (isPublicKeyName(key)) {
+          continue;
+        } else if (binary || decoded === null || Array.from(value.trim()).length >= MIN_SECRET_LENGTH) {
+          site.reason = "a literal value";
+        } else {
+          continue;
+        }
+      }
+      sites.push(site);
     }
   }
+  return sites;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -419,11 +455,11 @@ export default defineRule<Options>({
       contextSecretFile:
         "{{keyword}} {{source}} copies {{file}} ({{kind}}){{more}} into the image, and no .dockerignore keeps it out. Add a .dockerignore that excludes secret files, and mount secrets with BuildKit `RUN --mount=type=secret` instead.",
       runInlineCredential:
-        "{{keyword}} contains {{what}} ({{redacted}}) that stays in the image history. Pass it with BuildKit `RUN --mount=type=secret,id=…` and read it from /run/secrets/… instead.",
+        "{{keyword}} contains {{what}} ({{redacted}}) that stays in the image history. Pass it while building with BuildKit `RUN --mount=type=secret,id=…` (read from /run/secrets/…), or at run time from a Kubernetes Secret.",
       kubernetesEnvLiteral:
         "Container {{container}} of {{workload}} sets {{name}} to a literal secret ({{redacted}}: {{why}}). Move the value into a Secret and reference it with `valueFrom.secretKeyRef`.",
       kubernetesSecretObject:
-        "Secret {{secret}} commits {{field}}.{{key}} ({{redacted}}) to the repository. Keep secret values out of Git: use Sealed Secrets or the External Secrets Operator, or create the Secret at deploy time.",
+        "Secret {{secret}} commits {{key}} ({{redacted}}: {{why}}) to the repository. Keep secret values out of Git: use Sealed Secrets or the External Secrets Operator, or create the Secret at deploy time.",
     },
   },
   async check(context) {
@@ -433,8 +469,10 @@ export default defineRule<Options>({
       context.skip("no Dockerfile, Kubernetes workload or Secret to check");
       return;
     }
-    for (const dockerfile of project.dockerfiles) await checkDockerfile(context, dockerfile);
-    await checkWorkloadEnv(context);
-    for (const object of secretObjects) checkSecretObject(context, object);
+    const sites: Site[] = [];
+    for (const dockerfile of project.dockerfiles) sites.push(...dockerfileSites(context, dockerfile));
+    sites.push(...workloadEnvSites(context));
+    for (const object of secretObjects) sites.push(...secretObjectSites(object));
+    await reportSites(context, sites);
   },
 });

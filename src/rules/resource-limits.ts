@@ -176,7 +176,7 @@ export default defineRule<ResourceLimitsOptions>({
       missing:
         "{{subject}} of {{workload}} sets {{missing}}; set {{fields}} so that the scheduler reserves what it needs and a runaway process cannot starve its neighbours.",
       requestAboveLimit:
-        "{{subject}} of {{workload}} requests {{request}} {{resource}} but is limited to {{limit}}; Kubernetes rejects a request above its limit, so lower resources.requests.{{resource}} or raise resources.limits.{{resource}}.",
+        "{{subject}} of {{workload}} requests more {{resource}} ({{request}}) than its limit ({{limit}}); Kubernetes rejects such a pod, so lower resources.requests.{{resource}} or raise resources.limits.{{resource}}.",
       extendedMismatch:
         "{{subject}} of {{workload}} requests {{request}} `{{resource}}` but its limit is {{limit}}; Kubernetes rejects this for extended resources such as GPUs, so make the request equal the limit (or set only the limit).",
       extendedNoLimit:
