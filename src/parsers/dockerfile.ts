@@ -173,6 +173,12 @@ export function parseDockerfile(text: string, path: string): DockerfileModel {
       }
     }
 
+    if ((keyword === "COPY" || keyword === "ADD") && model.words[0]?.text.startsWith("[")) {
+      // JSON form `COPY ["src", "dest"]`: the words are the array's strings, not its raw fragments.
+      const list = jsonStringArray(args.slice(Math.max(0, args.indexOf("["))));
+      if (list) model.words = list.map((text) => ({ text, location }));
+    }
+
     if (keyword === "RUN" || keyword === "CMD" || keyword === "ENTRYPOINT") {
       model.commands = commandsOf(model, rawArgs, rawStart, lineIndex, text);
     }
@@ -198,13 +204,17 @@ export function parseDockerfile(text: string, path: string): DockerfileModel {
   return { path, stages, instructions };
 }
 
-function isJsonArray(args: string): boolean {
+function jsonStringArray(text: string): string[] | null {
   try {
-    const value: unknown = JSON.parse(args);
-    return Array.isArray(value) && value.every((item) => typeof item === "string");
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) && value.every((item) => typeof item === "string") ? (value as string[]) : null;
   } catch {
-    return false;
+    return null;
   }
+}
+
+function isJsonArray(args: string): boolean {
+  return jsonStringArray(args) !== null;
 }
 
 function commandsOf(

@@ -119,19 +119,8 @@ function checkProperties(instruction: DockerInstruction, file: string, options: 
   }
 }
 
-/** COPY/ADD sources (without the destination); the JSON form is read from the arguments. */
+/** COPY/ADD sources, without the destination (the parser reads the JSON form too). */
 function copySources(instruction: DockerInstruction): ShellWord[] {
-  const jsonStart = instruction.args.search(/\[\s*"/);
-  if (jsonStart >= 0 && instruction.words[0]?.text.startsWith("[")) {
-    try {
-      const list = JSON.parse(instruction.args.slice(jsonStart)) as unknown;
-      if (Array.isArray(list) && list.every((item) => typeof item === "string")) {
-        return (list as string[]).slice(0, -1).map((text) => ({ text, location: instruction.location }));
-      }
-    } catch {
-      return [];
-    }
-  }
   return instruction.words.slice(0, -1);
 }
 
