@@ -5,6 +5,7 @@ import type { MakeTarget, Makefile } from "../parsers/makefile.js";
 import { commandWords, tokenizeShell, type ShellCommand, type ShellWord } from "../parsers/shell.js";
 import { LineIndex } from "../parsers/text.js";
 import type { ProjectModel } from "../project.js";
+import { isDeployable, isTestPath } from "../paths.js";
 import { defineRule } from "../rule.js";
 
 interface RollbackScriptOptions {
@@ -47,15 +48,11 @@ interface FoundCommand {
 
 const ROLLBACK_NAME = /roll[-_]?back|(^|[-_.\s])(undo|revert)([-_.\s]|$)/i;
 const ROLLBACK_HEADING = /\broll(ing)?[\s-]?backs?\b|\brolled[\s-]back\b|\brevert|\bundo\b|\bdowngrad/i;
-/** Tests, fixtures and end-to-end suites exercise rollbacks; they are not how operators roll back. */
-const TEST_PATH = /(^|\/)(tests?|__tests__|testdata|test-data|fixtures?|e2e|spec)\//i;
-const TEST_NAME = /(^|[-_.])tests?([-_.]|$)/i;
 /** Markdown that records history or policy, not how to operate the service. */
 const NOT_OPERATIONS_DOC = /^(changelog|changes|history|news|release[-_ ]?notes?|releases|contributing|code[-_]of[-_]conduct|security|licen[cs]e|authors|maintainers|governance|support)([-_.]|$)/i;
 const SHELL_LANGS = new Set(["", "sh", "bash", "shell", "zsh", "ksh", "console", "shell-session", "sh-session", "shellsession", "terminal", "inline"]);
 /** Files that run and whose content mlready does not read: counted by their name alone. */
 const UNREAD_SCRIPT = /(^|\/)[^/.]+$|\.(py|ps1|zsh|ksh|rb|js|mjs|ts)$/i;
-const DEPLOYABLE_KINDS = new Set(["dockerfile", "kubernetes", "kustomization", "helm-chart", "helm-template", "helm-values", "mlmodel"]);
 
 const KIND_ALIASES: Record<string, string> = {
   deployment: "Deployment", deployments: "Deployment", deploy: "Deployment",
@@ -101,10 +98,6 @@ const INSPECT_PROGRAMS = new Set([
   "fi", "done", "esac", "}", "for", "case", "in", "function", "select", "getopts", "printenv", "which", "type", "hash",
   "clear", "tput", "logger", "break", "continue", "let", "eval", "alias", "umask", "shopt", "history", "env",
 ]);
-
-function isTestPath(file: string): boolean {
-  return TEST_PATH.test(file) || TEST_NAME.test(path.posix.basename(file).replace(/\.[^.]*$/, ""));
-}
 
 function rollbackNamed(name: string): boolean {
   return ROLLBACK_NAME.test(name);
@@ -358,10 +351,6 @@ function listOf(names: Iterable<string>): string {
   const sorted = [...new Set(names)].sort();
   if (sorted.length === 0) return "none";
   return sorted.length > 5 ? `${sorted.slice(0, 5).join(", ")}, ...` : sorted.join(", ");
-}
-
-function isDeployable(project: ProjectModel): boolean {
-  return project.files.some((file) => DEPLOYABLE_KINDS.has(file.kind));
 }
 
 function gatherCommands(project: ProjectModel, namedCandidates: { file: string; label: string; at: SourceLocation; commands: FoundCommand[] }[]): FoundCommand[] {

@@ -2,6 +2,7 @@ import path from "node:path";
 import type { ProjectFile } from "../model.js";
 import type { MarkdownDocument, MarkdownLink } from "../parsers/markdown.js";
 import type { ProjectModel } from "../project.js";
+import { isDeployable, isTestPath } from "../paths.js";
 import { defineRule } from "../rule.js";
 
 interface RunbookLinkedOptions {
@@ -27,10 +28,8 @@ const DEFAULT_RUNBOOK_PATTERNS = [
 const RUNBOOK_WORDS = /run[-_ ]?books?|play[-_ ]?books?|\bon[-_ ]?call\b/i;
 /** Targets a runbook can be: documents, web pages, or a folder (no extension). */
 const DOCUMENT_TARGET = /(^|\/)[^/.]*$|\.(md|markdown|rst|adoc|asciidoc|txt|html?|pdf)$/i;
-const TEST_PATH = /(^|\/)(tests?|__tests__|testdata|test-data|fixtures?|e2e)\//i;
 const MARKDOWN_README = /^readme\.(md|markdown)$/i;
 const OTHER_README = /^readme(\.(rst|txt|adoc|asciidoc|org|textile|rdoc))?$/i;
-const DEPLOYABLE_KINDS = new Set(["dockerfile", "kubernetes", "kustomization", "helm-chart", "helm-template", "helm-values", "mlmodel"]);
 const MAX_BRACE_EXPANSION = 256;
 
 /** `a{b,c}d` -> `abd`, `acd` (nested braces expand from the inside out). */
@@ -107,7 +106,7 @@ function findReadme(project: ProjectModel): { readme?: ProjectFile; otherRootRea
   if (root) return { readme: root };
   const otherRootReadme = project.files.find((file) => !file.path.includes("/") && OTHER_README.test(file.path));
   if (otherRootReadme) return { otherRootReadme };
-  const nonTest = markdownReadmes.filter((file) => !TEST_PATH.test(file.path));
+  const nonTest = markdownReadmes.filter((file) => !isTestPath(file.path));
   const readme = nonTest[0] ?? markdownReadmes[0];
   return readme ? { readme } : {};
 }
@@ -148,10 +147,6 @@ function describePatterns(patterns: string[]): string {
   return patterns.join(", ");
 }
 
-function isDeployable(project: ProjectModel): boolean {
-  return project.files.some((file) => DEPLOYABLE_KINDS.has(file.kind));
-}
-
 export default defineRule<RunbookLinkedOptions>({
   meta: {
     id: "runbook-linked",
@@ -190,7 +185,7 @@ export default defineRule<RunbookLinkedOptions>({
     const { project, options } = context;
     const patterns = options.runbookPatterns ?? DEFAULT_RUNBOOK_PATTERNS;
     const matchers = patterns.map((pattern) => globToRegExp(pattern));
-    const isRunbookPath = (file: string) => !TEST_PATH.test(file) && matchers.some((regexp) => regexp.test(file));
+    const isRunbookPath = (file: string) => !isTestPath(file) && matchers.some((regexp) => regexp.test(file));
     const runbooks = project.files
       .filter((file) => isRunbookPath(file.path))
       .map((file) => file.path)
