@@ -213,7 +213,14 @@ function requirementsFilesUnder(folder: string): string[] {
   return found;
 }
 
-describe.skipIf(!existsSync(CORPUS))("requirements files of the real-world corpus", () => {
+describe("requirements files of the real-world corpus", () => {
+  if (!existsSync(CORPUS)) {
+    it("are not present (../shared/corpus is missing): corpus requirements not parsed in this clone", () => {
+      console.log("corpus requirements test not run: ../shared/corpus not found beside the checkout");
+      expect(existsSync(CORPUS)).toBe(false);
+    });
+    return;
+  }
   it("parse without errors", () => {
     const files = requirementsFilesUnder(CORPUS);
     expect(files.length).toBeGreaterThan(0);
