@@ -1,4 +1,5 @@
 import path from "node:path";
+import { valid as validVersion } from "@renovatebot/pep440";
 import type { DockerfileModel, DockerInstruction } from "../parsers/dockerfile.js";
 import type { PyprojectFile } from "../parsers/pyproject.js";
 import {
@@ -230,9 +231,10 @@ function fileSource(requirementsFile: RequirementsFile, filesByPath: Map<string,
   };
 }
 
+/** `===anything`, or `==` with one valid PEP 440 version (so not `==1.*` and not `==latest`). */
 function isExactPin(requirement: Requirement): boolean {
   return requirement.specifiers.some(
-    (specifier) => specifier.operator === "===" || (specifier.operator === "==" && specifier.version !== "" && !specifier.version.includes("*")),
+    (specifier) => (specifier.operator === "===" && specifier.version !== "") || (specifier.operator === "==" && !specifier.version.includes("*") && validVersion(specifier.version) !== null),
   );
 }
 
