@@ -163,11 +163,14 @@ export class Classifier {
     const folder = path.posix.dirname(file);
     if (base === "MLmodel") return "mlmodel";
     if (this.modelFolders.has(folder) && (lower === "python_env.yaml" || lower === "conda.yaml")) return "mlflow-env";
+    if (lower === ".dockerignore" || lower.endsWith(".dockerignore")) return "dockerignore";
     if (DOCKERFILE.test(base)) return "dockerfile";
     if (REQUIREMENTS.test(base) || (path.posix.basename(folder) === "requirements" && lower.endsWith(".txt"))) return "requirements";
     if (/^(requirements|constraints)[^/]*\.in$/i.test(base)) return "requirements-source";
     if (lower === "pyproject.toml") return "pyproject";
     if (LOCK_FILES.has(lower)) return "lockfile";
+    if (lower === "pipfile") return "pipfile";
+    if (/^(environment|conda|conda[-_]env[^/]*)\.ya?ml$/.test(lower) && !this.chartOf(file)) return "conda-env";
     if (lower === "dvc.yaml" || lower === "dvc.lock" || lower.endsWith(".dvc")) return "dvc";
     if (lower.endsWith(".md") || lower.endsWith(".markdown")) return "markdown";
     if (lower.endsWith(".sh") || lower.endsWith(".bash")) return "shell";

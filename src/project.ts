@@ -12,6 +12,12 @@ import { parseRequirements, type RequirementsFile } from "./parsers/requirements
 import { parseShellScript, type ShellScript } from "./parsers/shell.js";
 import { decodeText } from "./parsers/text.js";
 import { workloadsOf, type Workload } from "./workloads.js";
+import { parseYaml, type YamlDocument } from "./parsers/yaml.js";
+
+export interface DockerignoreFile {
+  path: string;
+  patterns: { pattern: string; line: number }[];
+}
 
 /** Everything rules may read: every artifact of one project, parsed once. Rules never touch the filesystem. */
 export interface ProjectModel {
@@ -29,6 +35,13 @@ export interface ProjectModel {
   scripts: ShellScript[];
   makefiles: Makefile[];
   mlflowModels: MlflowModel[];
+  /** `.dockerignore` files with their patterns (comments and blank lines removed). */
+  dockerignores: DockerignoreFile[];
+  /**
+   * Parsed YAML of the kinds no dedicated parser models (Helm values and charts, kustomizations, CI
+   * workflows, DVC files, conda and MLflow environments), by project-relative path.
+   */
+  yamlDocuments: Map<string, YamlDocument[]>;
   /** True when a POSIX path relative to the root names a file of the project (ignored files excluded). */
   hasFile(file: string): boolean;
   /** True when a POSIX path relative to the root names a folder that holds project files. */
@@ -46,7 +59,11 @@ export const DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024;
 /** Kinds whose content is read; everything else is only listed. */
 const READ_KINDS = new Set<ProjectFile["kind"]>([
   "dockerfile", "requirements", "pyproject", "kubernetes", "yaml", "mlmodel", "markdown", "shell", "makefile",
+  "dockerignore", "pipfile", "conda-env", "mlflow-env", "helm-values", "helm-chart", "kustomization", "ci-workflow", "dvc",
 ]);
+
+/** YAML kinds kept as generic documents for the rules that read them (values, kustomizations, workflows...). */
+const GENERIC_YAML_KINDS = new Set<ProjectFile["kind"]>(["conda-env", "mlflow-env", "helm-values", "helm-chart", "kustomization", "ci-workflow", "dvc"]);
 
 const KUBERNETES_SNIFF = /^apiVersion\s*:/m;
 const KIND_SNIFF = /^kind\s*:/m;
@@ -99,6 +116,8 @@ export async function buildProject(root: string, discovery: Discovery, options: 
     scripts: [],
     makefiles: [],
     mlflowModels: [],
+    dockerignores: [],
+    yamlDocuments: new Map(),
     hasFile: (file) => filePaths.has(file),
     hasFolder: (folder) => folder === "." || folders.has(folder.replace(/\/$/, "")),
     filesOfKind: (...kinds) => files.filter((file) => kinds.includes(file.kind)),
@@ -213,7 +232,21 @@ function parseInto(project: ProjectModel, file: ProjectFile, text: string, findi
     case "makefile":
       project.makefiles.push(parseMakefile(text, file.path));
       return;
+    case "dockerignore":
+      project.dockerignores.push({
+        path: file.path,
+        patterns: text.split("\n").flatMap((line, index) => {
+          const pattern = line.trim();
+          return pattern === "" || pattern.startsWith("#") ? [] : [{ pattern, line: index + 1 }];
+        }),
+      });
+      return;
     default:
+      if (GENERIC_YAML_KINDS.has(file.kind) && /\.(ya?ml|lock|dvc)$/i.test(file.path)) {
+        const yaml = parseYaml(text);
+        for (const error of yaml.errors) findings.push(parseError(file.path, error.message, error.location));
+        project.yamlDocuments.set(file.path, yaml.documents);
+      }
       return;
   }
 }

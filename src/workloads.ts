@@ -87,7 +87,7 @@ function kserveWorkloads(object: KubernetesObject, label: string): Workload[] {
       if (KSERVE_MODEL_KEYS.has(key) || "storageUri" in value || "runtimeVersion" in value || "resources" in value) {
         const path = [...specPath, key];
         // At the `model:` key itself, not at its first field.
-        const location = object.locateKey ? object.locateKey(path) : object.locate(path);
+        const location = object.locateKey(path);
         containers.push({ name: key, role: "model", value, path, location });
       }
     }

@@ -9,7 +9,7 @@ describe("classification", () => {
     "model/MLmodel", "model/python_env.yaml", "model/conda.yaml", "model/requirements.txt", "conda.yaml",
     "dvc.yaml", "dvc.lock", "data/train.csv.dvc", "README.md", "docs/runbook.markdown", "scripts/rollback.sh",
     "Makefile", "build.mk", ".github/workflows/ci.yml", ".gitlab-ci.yml", "k8s/deployment.yaml", "k8s/kustomization.yaml",
-    "app/main.py", "notes.txt",
+    "app/main.py", "notes.txt", "environment.yml", "environment-prod.yaml", "Pipfile", ".dockerignore", "api.Dockerfile.dockerignore", "Dockerfile.dockerignore",
   ];
   const classifier = new Classifier(paths);
   it.each([
@@ -19,10 +19,11 @@ describe("classification", () => {
     ["uv.lock", "lockfile"], ["poetry.lock", "lockfile"], ["charts/api/Chart.yaml", "helm-chart"], ["charts/api/values.yaml", "helm-values"],
     ["charts/api/templates/deployment.yaml", "helm-template"], ["charts/api/templates/_helpers.tpl", "helm-template"],
     ["model/MLmodel", "mlmodel"], ["model/python_env.yaml", "mlflow-env"], ["model/conda.yaml", "mlflow-env"],
-    ["model/requirements.txt", "requirements"], ["conda.yaml", "yaml"], ["dvc.yaml", "dvc"], ["dvc.lock", "dvc"],
+    ["model/requirements.txt", "requirements"], ["conda.yaml", "conda-env"], ["dvc.yaml", "dvc"], ["dvc.lock", "dvc"],
     ["data/train.csv.dvc", "dvc"], ["README.md", "markdown"], ["docs/runbook.markdown", "markdown"], ["scripts/rollback.sh", "shell"],
     ["Makefile", "makefile"], ["build.mk", "makefile"], [".github/workflows/ci.yml", "ci-workflow"], [".gitlab-ci.yml", "ci-workflow"],
-    ["k8s/deployment.yaml", "yaml"], ["k8s/kustomization.yaml", "kustomization"], ["app/main.py", "other"], ["notes.txt", "other"],
+    ["k8s/deployment.yaml", "yaml"], ["k8s/kustomization.yaml", "kustomization"], ["app/main.py", "other"], ["notes.txt", "other"], ["environment.yml", "conda-env"], ["environment-prod.yaml", "yaml"],
+    ["Pipfile", "pipfile"], [".dockerignore", "dockerignore"], ["api.Dockerfile.dockerignore", "dockerignore"], ["Dockerfile.dockerignore", "dockerignore"],
   ])("%s is %s", (file, kind) => {
     expect(classifier.classify(file)).toBe(kind);
   });

@@ -1,6 +1,5 @@
-import { parseDocument, LineCounter } from "yaml";
 import type { SourceLocation } from "../model.js";
-import { isRecord, MAX_ALIAS_COUNT } from "./kubernetes.js";
+import { isRecord, parseYaml, type YamlDocument } from "./yaml.js";
 
 /** An MLflow model folder's `MLmodel` metadata. */
 export interface MlflowModel {
@@ -10,6 +9,9 @@ export interface MlflowModel {
   modelUuid?: string;
   createdAt?: string;
   flavors: string[];
+  /** The whole `MLmodel` document (flavors with their library versions, signature, ...). */
+  metadata: Record<string, unknown>;
+  locate: YamlDocument["locate"];
   location: SourceLocation;
 }
 
@@ -20,20 +22,16 @@ export class MlmodelSyntaxError extends Error {
 }
 
 export function parseMlmodel(text: string, path: string): MlflowModel {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, logLevel: "error" });
-  const error = document.errors[0];
-  if (error) {
-    const { line, col } = lineCounter.linePos(error.pos[0]);
-    throw new MlmodelSyntaxError(`invalid YAML: ${error.message.split("\n")[0]}`, { line, column: col });
-  }
-  const value: unknown = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  const metadata = isRecord(value) ? value : {};
-  const text_ = (key: string) => (typeof metadata[key] === "string" || typeof metadata[key] === "number" ? String(metadata[key]) : undefined);
+  const yaml = parseYaml(text);
+  const error = yaml.errors[0];
+  if (error) throw new MlmodelSyntaxError(error.message, error.location);
+  const document = yaml.documents[0];
+  const metadata = isRecord(document?.value) ? document.value : {};
+  const field = (key: string) => (typeof metadata[key] === "string" || typeof metadata[key] === "number" ? String(metadata[key]) : undefined);
   const folder = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
-  const runId = text_("run_id");
-  const modelUuid = text_("model_uuid");
-  const createdAt = text_("utc_time_created");
+  const runId = field("run_id");
+  const modelUuid = field("model_uuid");
+  const createdAt = field("utc_time_created");
   return {
     path,
     folder,
@@ -41,6 +39,8 @@ export function parseMlmodel(text: string, path: string): MlflowModel {
     ...(modelUuid ? { modelUuid } : {}),
     ...(createdAt ? { createdAt } : {}),
     flavors: isRecord(metadata["flavors"]) ? Object.keys(metadata["flavors"]) : [],
+    metadata,
+    locate: document ? document.locate : () => ({ line: 1, column: 1 }),
     location: { line: 1, column: 1 },
   };
 }
