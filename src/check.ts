@@ -19,6 +19,10 @@ export interface CheckOptions {
 export interface CheckResult extends Score {
   /** The folder as the user named it. */
   root: string;
+  /** The folder's absolute path (for SARIF paths relative to the repository root). */
+  absoluteRoot: string;
+  /** The project's README (project-relative), where project-level findings are anchored in SARIF. */
+  readme?: string;
   configFile?: string;
   config: MlreadyConfig;
   rules: RuleResult[];
@@ -52,8 +56,13 @@ export async function check(root: string, options: CheckOptions = {}): Promise<C
   for (const file of project.files) if (file.kind !== "other") artifacts[file.kind] = (artifacts[file.kind] ?? 0) + 1;
   const hasDeploymentArtifacts = project.files.some((file) => DEPLOYMENT_KINDS.has(file.kind));
   const findings = sortFindings([...parseFindings, ...results.flatMap((result) => result.findings)]);
+  const readme = project.files
+    .filter((file) => /^readme(\.[a-z]+)?$/i.test(file.path.split("/").pop() ?? ""))
+    .sort((a, b) => a.path.split("/").length - b.path.split("/").length || a.path.localeCompare(b.path))[0]?.path;
   return {
     root,
+    absoluteRoot,
+    ...(readme ? { readme } : {}),
     ...(resolved.file ? { configFile: resolved.file } : {}),
     config: resolved.config,
     ...score,

@@ -1,16 +1,16 @@
-import { promises as fs, readFileSync } from "node:fs";
+import { promises as fs } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { check, type CheckResult } from "./check.js";
 import { ConfigError } from "./config/load.js";
+import { gitTopLevel } from "./git-root.js";
+import { ruleDocs } from "./rule-docs.js";
 import { SEVERITY_ORDER, type Severity } from "./model.js";
 import { REPORTERS } from "./reporters/index.js";
 import { RULES } from "./rules/index.js";
 import { SECTIONS } from "./sections.js";
 import { TOOL } from "./version.js";
 
-const DOCS_FOLDER = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "docs", "rules");
 
 const HELP = `mlready ${TOOL.version}: production-readiness checks for ML model deployments
 
@@ -20,11 +20,12 @@ Usage:
   mlready explain RULE                 print a rule's documentation
 
 Options for check:
-  -f, --format text|json    output format (default: text)
+  -f, --format text|json|sarif  output format (default: text)
   -o, --output FILE         write the report to FILE instead of standard output
       --min-score N         exit 1 when a project scores below N (0-100)
       --fail-on LEVEL       exit 1 on a finding at or above LEVEL: error (default), warning, info, none
   -c, --config FILE         use this configuration file instead of searching the project
+      --sarif-root DIR      make SARIF paths relative to DIR (default: the git top level)
   -q, --quiet               report errors only
       --color / --no-color  force colour on or off (default: on for a terminal, off with NO_COLOR)
   -h, --help                show this help
@@ -55,6 +56,7 @@ function parseCheckArgs(argv: string[]) {
       "min-score": { type: "string" },
       "fail-on": { type: "string", default: "error" },
       config: { type: "string", short: "c" },
+      "sarif-root": { type: "string" },
       quiet: { type: "boolean", short: "q", default: false },
       color: { type: "boolean" },
       "no-color": { type: "boolean" },
@@ -101,7 +103,9 @@ async function runCheck(argv: string[], io: Io): Promise<number> {
   }
   const color = values["no-color"] ? false : values.color ? true : !values.output && Boolean(io.stdout.isTTY) && !io.env["NO_COLOR"];
   const reporter = REPORTERS[values.format] as (typeof REPORTERS)[string];
-  const report = reporter(results, { color, quiet: values.quiet });
+  const sarifRootOption = values["sarif-root"];
+  const sarifRoot = (result: CheckResult) => (sarifRootOption ? path.resolve(sarifRootOption) : gitTopLevel(result.absoluteRoot));
+  const report = reporter(results, { color, quiet: values.quiet, sarifRoot });
   if (values.output) {
     await fs.mkdir(path.dirname(path.resolve(values.output)), { recursive: true });
     await fs.writeFile(values.output, report);
@@ -151,7 +155,8 @@ function runExplain(argv: string[], io: Io): number {
     const closest = [...RULES].sort((a, b) => distance(id, a.meta.id) - distance(id, b.meta.id))[0];
     throw new UsageError(`unknown rule "${id}"${closest ? `; did you mean "${closest.meta.id}"?` : ""}`);
   }
-  io.stdout.write(readFileSync(path.join(DOCS_FOLDER, `${id}.md`), "utf8"));
+  const docs = ruleDocs(id);
+  io.stdout.write(docs ?? `# ${id}\n\n${rule.meta.description}\n`);
   return 0;
 }
 

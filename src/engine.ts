@@ -31,7 +31,15 @@ export async function runRules(project: ProjectModel, rules: readonly Rule<objec
     const { meta } = rule;
     const setting = settings.get(meta.id);
     const severity = setting?.severity ?? meta.severity;
-    const base = { id: meta.id, section: meta.section, weight: meta.weight };
+    const base = {
+      id: meta.id,
+      title: meta.title,
+      description: meta.description,
+      section: meta.section,
+      weight: meta.weight,
+      ...(meta.precision ? { precision: meta.precision } : {}),
+      ...(meta.securitySeverity !== undefined ? { securitySeverity: meta.securitySeverity } : {}),
+    };
     if (severity === "off") {
       results.push({ ...base, severity: meta.severity, status: "off", findings: [] });
       continue;

@@ -17,6 +17,10 @@ export interface RuleMeta<Options extends object = Record<string, unknown>> {
   defaultOptions: Options;
   /** Message templates by id; `{{name}}` is replaced from the report's data. */
   messages: Record<string, string>;
+  /** How often a finding is right (SARIF `precision`); default "high". */
+  precision?: "very-high" | "high" | "medium" | "low";
+  /** For security rules: CVSS-like severity from 0.1 to 10 (SARIF `security-severity`, GitHub's alert severity). */
+  securitySeverity?: number;
 }
 
 export interface ReportDescriptor {
@@ -49,6 +53,10 @@ export type RuleStatus = "pass" | "fail" | "skip" | "off";
 
 export interface RuleResult {
   id: string;
+  title: string;
+  description: string;
+  precision?: RuleMeta["precision"];
+  securitySeverity?: number;
   section: SectionId;
   severity: Severity;
   weight: number;

@@ -86,7 +86,7 @@ describe("cli", () => {
   });
 
   it.each([
-    [["check", "--format", "xml"], /--format must be one of text, json/],
+    [["check", "--format", "xml"], /--format must be one of text, json, sarif/],
     [["check", "--fail-on", "fatal"], /--fail-on must be one of/],
     [["check", "--min-score", "abc"], /--min-score must be a number/],
     [["check", "--nope"], /Unknown option '--nope'/],

@@ -6,7 +6,7 @@ import { gradeOf, scoreResults } from "../src/score.js";
 import { SECTION_IDS } from "../src/sections.js";
 
 function result(id: string, section: SectionId, status: RuleStatus, weight = 1): RuleResult {
-  return { id, section, severity: "error", weight, status, findings: [] };
+  return { id, title: id, description: `rule ${id}`, section, severity: "error", weight, status, findings: [] };
 }
 
 const ruleResults = fc.array(
