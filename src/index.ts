@@ -1,0 +1,54 @@
+/**
+ * mlready's programmatic API: the entry point of the `mlready` package.
+ *
+ * ```ts
+ * import { check, format } from "mlready";
+ * const result = await check("services/churn");
+ * console.log(result.score, result.grade);
+ * process.stdout.write(format([result], "sarif"));
+ * ```
+ *
+ * Custom rules use `defineRule` with the same typed project model as the built-in rules. Loading rules from a
+ * config's `plugins` list is not built yet (issue 9); until then pass them to `check(root, { rules })`.
+ */
+import type { CheckResult } from "./check.js";
+import { gitTopLevel } from "./git-root.js";
+import { REPORTERS, type ReporterOptions } from "./reporters/index.js";
+
+export { check, type CheckOptions, type CheckResult } from "./check.js";
+export { ConfigError, type MlreadyConfig } from "./config/load.js";
+export {
+  defineRule,
+  type Rule,
+  type RuleContext,
+  type RuleMeta,
+  type RuleResult,
+  type RuleStatus,
+  type ReportDescriptor,
+} from "./rule.js";
+export { RULES as builtinRules } from "./rules/index.js";
+export type { ProjectModel } from "./project.js";
+export type { KubernetesObject, ObjectPath } from "./parsers/kubernetes.js";
+export type { Workload, WorkloadContainer } from "./workloads.js";
+export type { ArtifactKind, Finding, ProjectFile, SectionId, Severity, SourceLocation } from "./model.js";
+export type { Grade, Score, SectionScore } from "./score.js";
+export { SECTIONS, type Section } from "./sections.js";
+export type { ReporterOptions } from "./reporters/index.js";
+export { TOOL } from "./version.js";
+
+/** The output formats `format()` and `--format` accept. */
+export const FORMATS: readonly string[] = Object.keys(REPORTERS);
+
+/**
+ * Renders check results in one of {@link FORMATS} (`text`, `json`, `sarif`), exactly as the CLI prints them.
+ * Defaults: no colour, not quiet, SARIF paths relative to each project's git top level.
+ */
+export function format(results: readonly CheckResult[], name: string, options: Partial<ReporterOptions> = {}): string {
+  const reporter = REPORTERS[name];
+  if (!reporter) throw new Error(`Unknown format "${name}"; expected one of ${FORMATS.join(", ")}`);
+  return reporter(results, {
+    color: options.color ?? false,
+    quiet: options.quiet ?? false,
+    sarifRoot: options.sarifRoot ?? ((result) => gitTopLevel(result.absoluteRoot)),
+  });
+}
