@@ -4,6 +4,7 @@ import { loadConfig, ConfigError, type MlreadyConfig } from "./config/load.js";
 import { discover } from "./discover.js";
 import { runRules, sortFindings } from "./engine.js";
 import type { ArtifactKind, Finding } from "./model.js";
+import type { BuildNote } from "./kustomize.js";
 import { buildProject } from "./project.js";
 import type { Rule, RuleResult } from "./rule.js";
 import { RULES } from "./rules/index.js";
@@ -30,6 +31,8 @@ export interface CheckResult extends Score {
   findings: Finding[];
   /** How many files of each artifact kind were found. */
   artifacts: Partial<Record<ArtifactKind, number>>;
+  /** Each kustomization and Helm chart: built with kubectl/helm, or read without them and why (docs/kubernetes.md). */
+  builds: BuildNote[];
 }
 
 /** Kinds that show a deployment is described here at all (a README alone is not one). */
@@ -76,5 +79,6 @@ export async function check(root: string, options: CheckOptions = {}): Promise<C
     rules: results,
     findings,
     artifacts,
+    builds: project.builds,
   };
 }

@@ -7,11 +7,14 @@ import { parseKubernetes, type KubernetesFile, type KubernetesObject } from "./p
 import { parseMakefile, type Makefile } from "./parsers/makefile.js";
 import { parseMarkdown, type MarkdownDocument } from "./parsers/markdown.js";
 import { MlmodelSyntaxError, parseMlmodel, type MlflowModel } from "./parsers/mlmodel.js";
+import { parsePipfile, type PipfileModel } from "./parsers/pipfile.js";
 import { parsePyproject, type PyprojectFile } from "./parsers/pyproject.js";
 import { parseRequirements, type RequirementsFile } from "./parsers/requirements.js";
 import { parseShellScript, type ShellScript } from "./parsers/shell.js";
 import { decodeText } from "./parsers/text.js";
-import { workloadsOf, type Workload } from "./workloads.js";
+import { modelDeploymentsOf, workloadsOf, type ModelDeployment, type Workload } from "./workloads.js";
+import { buildKustomizations, type BuildNote } from "./kustomize.js";
+import { renderHelmCharts } from "./helm.js";
 import { parseYaml, type YamlDocument } from "./parsers/yaml.js";
 
 export interface DockerignoreFile {
@@ -26,6 +29,8 @@ export interface ProjectModel {
   files: ProjectFile[];
   dockerfiles: DockerfileModel[];
   requirementsFiles: RequirementsFile[];
+  /** pip-compile sources (`requirements*.in`): not installs by themselves, but a Dockerfile may install one with `-r`. */
+  requirementsSources: RequirementsFile[];
   pyprojects: PyprojectFile[];
   kubernetesFiles: KubernetesFile[];
   /** Every Kubernetes object of every manifest (List items flattened), in file order. */
@@ -35,6 +40,8 @@ export interface ProjectModel {
   scripts: ShellScript[];
   makefiles: Makefile[];
   mlflowModels: MlflowModel[];
+  /** pipenv `Pipfile`s (`Pipfile.lock` is a lock file: listed, not read). */
+  pipfiles: PipfileModel[];
   /** `.dockerignore` files with their patterns (comments and blank lines removed). */
   dockerignores: DockerignoreFile[];
   /**
@@ -47,18 +54,24 @@ export interface ProjectModel {
   /** True when a POSIX path relative to the root names a folder that holds project files. */
   hasFolder(folder: string): boolean;
   filesOfKind(...kinds: ProjectFile["kind"][]): ProjectFile[];
+  /** Models that serving platforms load (Seldon v2 Models, KServe predictors, Seldon graph nodes). */
+  modelDeployments: ModelDeployment[];
+  /** What was done with each kustomization and Helm chart: built by kubectl/helm, or read plainly and why. */
+  builds: BuildNote[];
 }
 
 export interface BuildOptions {
   /** Files larger than this are not read (bytes). */
   maxFileSize?: number;
+  /** Build kustomizations with kubectl and render charts with helm when on the PATH (default true; MLREADY_NO_EXTERNAL_TOOLS=1 turns it off). */
+  externalTools?: boolean;
 }
 
 export const DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024;
 
 /** Kinds whose content is read; everything else is only listed. */
 const READ_KINDS = new Set<ProjectFile["kind"]>([
-  "dockerfile", "requirements", "pyproject", "kubernetes", "yaml", "mlmodel", "markdown", "shell", "makefile",
+  "dockerfile", "requirements", "requirements-source", "pyproject", "kubernetes", "yaml", "mlmodel", "markdown", "shell", "makefile",
   "dockerignore", "pipfile", "conda-env", "mlflow-env", "helm-values", "helm-chart", "kustomization", "ci-workflow", "dvc",
 ]);
 
@@ -66,6 +79,8 @@ const READ_KINDS = new Set<ProjectFile["kind"]>([
 const GENERIC_YAML_KINDS = new Set<ProjectFile["kind"]>(["conda-env", "mlflow-env", "helm-values", "helm-chart", "kustomization", "ci-workflow", "dvc"]);
 
 const KUBERNETES_SNIFF = /^apiVersion\s*:/m;
+/** BentoML's build file (`bentofile.yaml`), read into `yamlDocuments`. */
+export const BENTOFILE = /(^|\/)bentofile\.ya?ml$/i;
 const KIND_SNIFF = /^kind\s*:/m;
 const JSON_SNIFF = /"apiVersion"\s*:[\s\S]*"kind"\s*:|"kind"\s*:[\s\S]*"apiVersion"\s*:/;
 /** Markers only a Helm (or Go text/template) chart file has; `{{ $value }}` in a PrometheusRule annotation is not one. */
@@ -108,6 +123,7 @@ export async function buildProject(root: string, discovery: Discovery, options: 
     files,
     dockerfiles: [],
     requirementsFiles: [],
+    requirementsSources: [],
     pyprojects: [],
     kubernetesFiles: [],
     objects: [],
@@ -116,8 +132,11 @@ export async function buildProject(root: string, discovery: Discovery, options: 
     scripts: [],
     makefiles: [],
     mlflowModels: [],
+    pipfiles: [],
     dockerignores: [],
     yamlDocuments: new Map(),
+    modelDeployments: [],
+    builds: [],
     hasFile: (file) => filePaths.has(file),
     hasFolder: (folder) => folder === "." || folders.has(folder.replace(/\/$/, "")),
     filesOfKind: (...kinds) => files.filter((file) => kinds.includes(file.kind)),
@@ -138,7 +157,12 @@ export async function buildProject(root: string, discovery: Discovery, options: 
         return entry;
       });
   }
-  project.workloads = workloadsOf(project.objects);
+  // Kustomize builds replace the plain-read objects of the files they read; charts not rendered are read from values.yaml.
+  project.builds = await buildKustomizations(project, options);
+  const charts = await renderHelmCharts(project, options);
+  project.builds.push(...charts.notes);
+  project.workloads = [...workloadsOf(project.objects), ...charts.workloads];
+  project.modelDeployments = modelDeploymentsOf(project.objects);
   return { project, findings };
 }
 
@@ -196,10 +220,22 @@ function parseInto(project: ProjectModel, file: ProjectFile, text: string, findi
       project.requirementsFiles.push(requirementsFile);
       return;
     }
+    case "requirements-source": {
+      // Read for Dockerfiles that install one with `-r`; pip-compile, not pip, reads it, so its errors are not reported.
+      project.requirementsSources.push(parseRequirements(text, file.path));
+      return;
+    }
     case "pyproject":
       project.pyprojects.push(parsePyproject(text, file.path));
       return;
     case "yaml": {
+      if (BENTOFILE.test(file.path)) {
+        // A BentoML build file: kept as a generic document (registry rules read its `models` list).
+        const yaml = parseYaml(text);
+        for (const error of yaml.errors) findings.push(parseError(file.path, error.message, error.location));
+        project.yamlDocuments.set(file.path, yaml.documents);
+        return;
+      }
       const isJson = file.path.toLowerCase().endsWith(".json");
       const looksKubernetes = isJson ? JSON_SNIFF.test(text) : KUBERNETES_SNIFF.test(text) && KIND_SNIFF.test(text);
       if (!looksKubernetes) return;
@@ -228,6 +264,9 @@ function parseInto(project: ProjectModel, file: ProjectFile, text: string, findi
       return;
     case "shell":
       project.scripts.push(parseShellScript(text, file.path));
+      return;
+    case "pipfile":
+      project.pipfiles.push(parsePipfile(text, file.path));
       return;
     case "makefile":
       project.makefiles.push(parseMakefile(text, file.path));

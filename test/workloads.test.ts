@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseKubernetes } from "../src/parsers/kubernetes.js";
-import { valueAt, workloadsOf, type Workload } from "../src/workloads.js";
+import { isPatchObject, locateIn, modelDeploymentsOf, valueAt, workloadsOf, type Workload } from "../src/workloads.js";
 
 const lines = (...text: string[]) => `${text.join("\n")}\n`;
 
@@ -218,6 +218,89 @@ describe("workloadsOf", () => {
   });
 });
 
+describe("workload sources, Rollout references and Seldon v2", () => {
+  it("marks manifest workloads and ties a Deployment to the Rollout that runs it through workloadRef", () => {
+    const workloads = workloadsIn(lines(
+      "apiVersion: argoproj.io/v1alpha1",
+      "kind: Rollout",
+      "metadata: {name: api-rollout, namespace: ml}",
+      "spec:",
+      "  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: api}",
+      "---",
+      "apiVersion: apps/v1",
+      "kind: Deployment",
+      "metadata: {name: api, namespace: ml}",
+      "spec:",
+      "  template:",
+      "    spec:",
+      ...podSpec(6),
+      "---",
+      "apiVersion: apps/v1",
+      "kind: Deployment",
+      "metadata: {name: api, namespace: other}",
+      "spec:",
+      "  template:",
+      "    spec:",
+      ...podSpec(6),
+    ));
+    expect(workloads.map((workload) => [workload.label, workload.object.namespace, workload.source, workload.rolloutRef?.name])).toEqual([
+      ["Deployment/api", "ml", "manifest", "api-rollout"],
+      ["Deployment/api", "other", "manifest", undefined],
+    ]);
+    expect(workloads[0]?.buildFolder).toBeUndefined();
+  });
+
+  it("finds the pod spec of a Seldon v2 Server, and lists Seldon v2 Models as model deployments", () => {
+    const text = lines(
+      "apiVersion: mlops.seldon.io/v1alpha1",
+      "kind: Server",
+      "metadata: {name: mlserver}",
+      "spec:",
+      "  serverConfig: mlserver",
+      "  podSpec:",
+      "    containers:",
+      "      - name: mlserver",
+      "        resources: {requests: {memory: 2Gi}}",
+      "---",
+      "apiVersion: mlops.seldon.io/v1alpha1",
+      "kind: Model",
+      "metadata: {name: iris}",
+      "spec:",
+      "  storageUri: gs://seldon-models/iris",
+      "  requirements: [sklearn]",
+      "  replicas: 2",
+      "  memory: 100Ki",
+      "  server: mlserver",
+      "---",
+      "apiVersion: example.com/v1",
+      "kind: Server",
+      "metadata: {name: not-seldon}",
+      "spec:",
+      "  podSpec:",
+      "    containers: [{name: x, image: x:1}]",
+    );
+    const manifest = parseKubernetes(text, "k8s/seldon.yaml");
+    expect(summary(workloadsOf(manifest.objects))).toEqual([{ label: "Server/mlserver", specPath: "spec.podSpec", containers: ["container:mlserver@8"] }]);
+    const models = modelDeploymentsOf(manifest.objects);
+    expect(models.map((model) => ({ label: model.label, line: model.location.line, storageUri: model.storageUri, requirements: model.requirements, replicas: model.replicas, memory: model.memory, server: model.server }))).toEqual([
+      { label: "Model/iris", line: 14, storageUri: "gs://seldon-models/iris", requirements: ["sklearn"], replicas: 2, memory: "100Ki", server: "mlserver" },
+    ]);
+  });
+
+  it("locates a value of a manifest in its own file", () => {
+    const [workload] = workloadsIn(lines(
+      "apiVersion: v1",
+      "kind: Pod",
+      "metadata: {name: p}",
+      "spec:",
+      "  containers:",
+      "    - name: app",
+      "      image: app:1",
+    ));
+    expect(workload && locateIn(workload.object, ["spec", "containers", 0, "image"])).toEqual({ file: "k8s/app.yaml", at: expect.objectContaining({ line: 7 }) });
+  });
+});
+
 describe("valueAt", () => {
   it("walks maps and lists, and gives undefined off the path", () => {
     const value = { spec: { containers: [{ name: "a" }] } };
@@ -226,5 +309,40 @@ describe("valueAt", () => {
     expect(valueAt(value, ["spec", "containers", "0"])).toBeUndefined();
     expect(valueAt(value, ["spec", "missing", "deeper"])).toBeUndefined();
     expect(valueAt(value, [])).toBe(value);
+  });
+});
+
+describe("isPatchObject", () => {
+  const base = `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api }
+spec:
+  selector: { matchLabels: { app: api } }
+  template:
+    metadata: { labels: { app: api } }
+    spec: { containers: [{ name: api, image: "api:1.0.0" }] }
+`;
+  const patch = `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: api }
+spec:
+  replicas: 3
+`;
+  const objectsOf = (...texts: string[]) => texts.flatMap((text, index) => parseKubernetes(text, `k8s/${index}.yaml`).objects);
+
+  it("is a patch when the project also holds the whole object of that kind and name", () => {
+    const objects = objectsOf(base, patch);
+    expect(objects.map((object) => isPatchObject(object, objects))).toEqual([false, true]);
+  });
+
+  it("is a whole object when it stands alone, even without the selector apps/v1 requires", () => {
+    const objects = objectsOf(patch, patch.replace("name: api", "name: other").replace("kind: Deployment", "kind: Service"));
+    expect(objects.map((object) => isPatchObject(object, objects))).toEqual([false, false]);
+  });
+
+  it("never calls a Rollout with workloadRef a patch", () => {
+    const rollout = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: { name: api }\nspec:\n  workloadRef: { kind: Deployment, name: api }\n";
+    const objects = objectsOf(rollout, rollout);
+    expect(objects.map((object) => isPatchObject(object, objects))).toEqual([false, false]);
   });
 });

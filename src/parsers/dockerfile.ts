@@ -77,11 +77,21 @@ const INSTRUCTION_KEYWORDS = new Set([
   "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
 ]);
 
-function substituteArgs(text: string, args: Map<string, string | undefined>, unresolved: string[]): string {
+/**
+ * Replaces `$NAME`, `${NAME}`, `${NAME:-word}` and `${NAME:+word}` with ARG values. Names without a value are
+ * kept as written and listed in `unresolved`, with the names that the used values still depend on (`inherited`).
+ */
+function substituteArgs(
+  text: string,
+  args: Map<string, string | undefined>,
+  unresolved: string[],
+  inherited?: Map<string, string[]>,
+): string {
   return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?([-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
     (whole, bracedName: string | undefined, modifier: string | undefined, word: string | undefined, bareName: string | undefined) => {
       const name = (bracedName ?? bareName) as string;
       const value = args.get(name);
+      if (value) unresolved.push(...(inherited?.get(name) ?? []));
       if (modifier === "-") return value ? value : (word ?? "");
       if (modifier === "+") return value ? (word ?? "") : "";
       if (value === undefined) {
@@ -107,6 +117,9 @@ function lineStarts(text: string): number[] {
 function splitFlags(instruction: Instruction): Pick<DockerInstruction, "flags" | "words"> {
   const flags: Record<string, string | null> = {};
   const words: DockerInstruction["words"] = [];
+  // COPY, ADD, FROM, RUN ... keep their flags out of getArguments(): `COPY --from=build /app /app`.
+  const modifiable = instruction as Instruction & { getFlags?: () => { getName(): string; getValue(): string | null }[] };
+  for (const flag of modifiable.getFlags?.() ?? []) flags[flag.getName()] = flag.getValue();
   for (const argument of instruction.getArguments()) {
     const value = argument.getValue();
     const flag = /^--([A-Za-z-]+)(?:=(.*))?$/.exec(value);
@@ -130,6 +143,8 @@ export function parseDockerfile(text: string, path: string): DockerfileModel {
   const instructions: DockerInstruction[] = [];
   const stages: DockerStage[] = [];
   const globalArgs = new Map<string, string | undefined>();
+  /** For each global ARG, the ARGs without a value that its default still refers to. */
+  const globalArgsUnresolved = new Map<string, string[]>();
   const stageNames = new Set<string>();
   let known = 0;
 
@@ -169,7 +184,13 @@ export function parseDockerfile(text: string, path: string): DockerfileModel {
         });
       }
       if (keyword === "ARG" && stages.length === 0) {
-        for (const property of model.properties) globalArgs.set(property.name, property.value ?? undefined);
+        for (const property of model.properties) {
+          // Docker expands a default with the ARGs declared before it: `ARG BASE=python:${PY}-slim`.
+          const unresolved: string[] = [];
+          const value = property.value === null ? undefined : substituteArgs(property.value, globalArgs, unresolved, globalArgsUnresolved);
+          globalArgs.set(property.name, value);
+          globalArgsUnresolved.set(property.name, [...new Set(unresolved)]);
+        }
       }
     }
 
@@ -184,7 +205,7 @@ export function parseDockerfile(text: string, path: string): DockerfileModel {
     }
 
     if (keyword === "FROM") {
-      const from = fromOf(instruction, model, globalArgs, stageNames);
+      const from = fromOf(instruction, model, globalArgs, stageNames, globalArgsUnresolved);
       const stage: DockerStage = { index: stages.length, from, instructions: [] };
       const name = (instruction as Instruction & { getBuildStage?: () => string | null }).getBuildStage?.();
       if (name) {
@@ -249,10 +270,12 @@ function fromOf(
   model: DockerInstruction,
   globalArgs: Map<string, string | undefined>,
   stageNames: Set<string>,
+  globalArgsUnresolved?: Map<string, string[]>,
 ): DockerFrom {
   const raw = model.words[0]?.text ?? "";
-  const unresolvedArgs: string[] = [];
-  const image = substituteArgs(raw, globalArgs, unresolvedArgs);
+  const found: string[] = [];
+  const image = substituteArgs(raw, globalArgs, found, globalArgsUnresolved);
+  const unresolvedArgs = [...new Set(found)];
   const from: DockerFrom = { raw, image, unresolvedArgs, location: model.location };
   const platform = model.flags["platform"];
   if (platform) from.platform = platform;

@@ -11,6 +11,12 @@ export interface PyprojectFile {
   uvWorkspaceMembers?: string[];
   /** `[tool.uv.workspace] exclude` globs. */
   uvWorkspaceExclude?: string[];
+  /**
+   * A distributable package: it names a build backend (`[build-system]`) and does not turn packaging
+   * off (`[tool.poetry] package-mode = false`, `[tool.uv] package = false`, `[tool.pdm] distribution = false`).
+   * Its ranges are a contract for whoever installs it; an application (no build backend) is what gets deployed.
+   */
+  isPackage: boolean;
 }
 
 function stringArray(value: unknown): string[] {
@@ -21,6 +27,13 @@ function locate(text: string, lineIndex: LineIndex, needle: string, from: number
   const at = text.indexOf(needle, from);
   if (at < 0) return { location: { line: 1, column: 1 }, next: from };
   return { location: lineIndex.position(at), next: at + needle.length };
+}
+
+/** Where the key `name = ...` of a TOML table is written, searching from the table's header on (bare or quoted key). */
+export function locateKey(text: string, lineIndex: LineIndex, tableStart: number, name: string): SourceLocation | null {
+  const key = new RegExp(`^([ \\t]*)["']?${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}["']?[ \\t]*=`, "m");
+  const keyMatch = key.exec(text.slice(tableStart));
+  return keyMatch ? lineIndex.position(tableStart + keyMatch.index + (keyMatch[1]?.length ?? 0)) : null;
 }
 
 /**
@@ -46,17 +59,31 @@ function applyUvSource(requirement: Requirement, sources: Record<string, unknown
   return requirement;
 }
 
-/** A Poetry dependency from a path, a git repository or a URL instead of an index. */
-function poetrySource(name: string, table: Record<string, unknown> | undefined, location: SourceLocation): Requirement | null {
+/** How a dependency table names its source: Poetry (`rev`/`tag`/`branch`, `url`, `develop`) or a Pipfile (`ref`, `file`, `editable`). */
+export interface SourceTableKeys {
+  refKeys: string[];
+  urlKey: string;
+  editableKey: string;
+}
+
+const POETRY_KEYS: SourceTableKeys = { refKeys: ["rev", "tag", "branch"], urlKey: "url", editableKey: "develop" };
+
+/** A dependency written as a table that takes it from a path, a git repository or a URL instead of an index. */
+export function sourceTable(name: string, table: Record<string, unknown> | undefined, location: SourceLocation, keys: SourceTableKeys): Requirement | null {
   if (!table) return null;
-  const base = { name, specifiers: [], editable: table["develop"] === true, hashes: [], location };
+  const base = { name, specifiers: [], editable: table[keys.editableKey] === true, hashes: [], location };
   if (typeof table["path"] === "string") return { ...base, type: "local", url: table["path"], text: `${name} @ ${table["path"]}` };
   if (typeof table["git"] === "string") {
-    const ref = [table["rev"], table["tag"], table["branch"]].find((value): value is string => typeof value === "string");
-    const url = `git+${table["git"]}${ref ? `@${ref}` : ""}`;
+    const ref = keys.refKeys.map((key) => table[key]).find((value): value is string => typeof value === "string");
+    const git = table["git"].replace(/^git\+/, "");
+    const url = `git+${git}${ref ? `@${ref}` : ""}`;
     return { ...base, type: "vcs", url, text: `${name} @ ${url}` };
   }
-  if (typeof table["url"] === "string") return { ...base, type: "url", url: table["url"], text: `${name} @ ${table["url"]}` };
+  const url = table[keys.urlKey];
+  if (typeof url === "string") {
+    const type = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^file:/i.test(url) ? "url" : "local";
+    return { ...base, type, url, text: `${name} @ ${url}` };
+  }
   return null;
 }
 
@@ -94,13 +121,9 @@ export function parsePyproject(text: string, path: string): PyprojectFile {
     for (const [name, spec] of Object.entries(poetryDependencies)) {
       if (name === "python") continue;
       const version = typeof spec === "string" ? spec : typeof (spec as Record<string, unknown>)["version"] === "string" ? String((spec as Record<string, unknown>)["version"]) : "";
-      const key = new RegExp(`^([ \\t]*)["']?${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}["']?[ \\t]*=`, "m");
-      const keyMatch = key.exec(text.slice(tableStart));
-      const { location } = keyMatch
-        ? { location: lineIndex.position(tableStart + keyMatch.index + (keyMatch[1]?.length ?? 0)) }
-        : locate(text, lineIndex, name, text.indexOf("dependencies"));
+      const location = locateKey(text, lineIndex, tableStart, name) ?? locate(text, lineIndex, name, text.indexOf("dependencies")).location;
       const table = spec && typeof spec === "object" && !Array.isArray(spec) ? (spec as Record<string, unknown>) : undefined;
-      const source = poetrySource(name, table, location);
+      const source = sourceTable(name, table, location, POETRY_KEYS);
       if (source) {
         dependencies.push(source);
         continue;
@@ -118,9 +141,12 @@ export function parsePyproject(text: string, path: string): PyprojectFile {
       });
     }
   }
+  const pdm = tool?.["pdm"] as Record<string, unknown> | undefined;
+  const packagingOff = poetry?.["package-mode"] === false || uvTable?.["package"] === false || pdm?.["distribution"] === false;
+  const isPackage = document["build-system"] !== undefined && !packagingOff;
   const workspace = uvTable?.["workspace"] as Record<string, unknown> | undefined;
   if (workspace && typeof workspace === "object") {
-    return { path, dependencies, uvWorkspaceMembers: stringArray(workspace["members"]), uvWorkspaceExclude: stringArray(workspace["exclude"]) };
+    return { path, dependencies, isPackage, uvWorkspaceMembers: stringArray(workspace["members"]), uvWorkspaceExclude: stringArray(workspace["exclude"]) };
   }
-  return { path, dependencies };
+  return { path, dependencies, isPackage };
 }

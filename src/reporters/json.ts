@@ -1,4 +1,5 @@
 import type { CheckResult } from "../check.js";
+import { describeBuild } from "../kustomize.js";
 import { TOOL } from "../version.js";
 
 /** The JSON report's shape: a contract other tools read (docs/json-format.md). Bump `version` on breaking changes. */
@@ -21,6 +22,8 @@ export interface JsonReport {
     endLine?: number;
     endColumn?: number;
   }[];
+  /** Kustomizations and Helm charts: built by kubectl/helm or read without them (docs/kubernetes.md). */
+  builds: { kind: string; folder: string; mode: string; reason?: string; objects?: number; unmapped?: number; message: string }[];
 }
 
 export function toJsonReport(result: CheckResult): JsonReport {
@@ -50,6 +53,7 @@ export function toJsonReport(result: CheckResult): JsonReport {
       ...(finding.endLine !== undefined ? { endLine: finding.endLine } : {}),
       ...(finding.endColumn !== undefined ? { endColumn: finding.endColumn } : {}),
     })),
+    builds: result.builds.map((build) => ({ ...build, message: describeBuild(build) })),
   };
 }
 

@@ -1,7 +1,8 @@
 import { isRecord, type KubernetesObject } from "../parsers/kubernetes.js";
+import type { SourceLocation } from "../model.js";
 import { compareQuantities, parseQuantity } from "../quantity.js";
 import { defineRule } from "../rule.js";
-import { valueAt, type Workload, type WorkloadContainer } from "../workloads.js";
+import { isPatchObject, locateIn, valueAt, type Workload, type WorkloadContainer } from "../workloads.js";
 
 interface ResourceLimitsOptions {
   /** Require a CPU limit. Many teams leave it out on purpose: a CPU limit throttles even an idle node. */
@@ -32,6 +33,11 @@ function isNonOvercommittable(resource: string): boolean {
   if (slash < 0) return false;
   const domain = resource.slice(0, slash);
   return domain !== "kubernetes.io" && !domain.endsWith(".kubernetes.io");
+}
+
+function amountsOf(container: WorkloadContainer): ContainerDefaults {
+  const resources = container.value["resources"];
+  return { limits: amountsAt(resources, "limits"), requests: amountsAt(resources, "requests") };
 }
 
 function amountsAt(value: unknown, key: string): Amounts {
@@ -96,8 +102,11 @@ function describeMissing(requests: CoreResource[], limits: CoreResource[]): { mi
   return { missing: parts.join(" and "), fields: fields.length ? `${fields.join(", ")} and ${last}` : last };
 }
 
-/** Kinds whose containers the API server rejects without an image; an image-less container there is a patch. */
-const CONTROLLER_FILLED_KINDS = new Set(["InferenceService", "SeldonDeployment"]);
+/**
+ * Kinds whose containers may leave the image to a controller: KServe, Seldon, and a Seldon v2 Server,
+ * whose podSpec containers override the ServerConfig's containers of the same name.
+ */
+const CONTROLLER_FILLED_KINDS = new Set(["InferenceService", "SeldonDeployment", "Server"]);
 
 /**
  * A kustomize strategic-merge patch names a container and the fields it changes, without an image (a
@@ -108,12 +117,8 @@ function isPatchFragment(workload: Workload, container: WorkloadContainer): bool
   return container.role !== "model" && container.image === undefined && !CONTROLLER_FILLED_KINDS.has(workload.object.kind);
 }
 
-/** Kinds whose API object requires `spec.selector`: one without it is a patch, not a whole object. */
-const SELECTOR_KINDS = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Rollout"]);
-
-function isPartial(workload: Workload, container: WorkloadContainer): boolean {
-  return isPatchFragment(workload, container) ||
-    (SELECTOR_KINDS.has(workload.object.kind) && valueAt(workload.object.value, ["spec", "selector"]) === undefined);
+function isPartial(workload: Workload, container: WorkloadContainer, objects: readonly KubernetesObject[]): boolean {
+  return isPatchFragment(workload, container) || isPatchObject(workload.object, objects);
 }
 
 function fragmentKey(object: KubernetesObject, containerName: string): string {
@@ -121,6 +126,7 @@ function fragmentKey(object: KubernetesObject, containerName: string): string {
 }
 
 interface Fragment extends ContainerDefaults {
+  workload: Workload;
   source: WorkloadContainer;
   partial: boolean;
 }
@@ -130,17 +136,15 @@ interface Fragment extends ContainerDefaults {
  * kustomize patches over it (which may carry an image too, like an image patch) share them; two whole
  * objects of the same name (copies for two environments) do not.
  */
-function containerFragments(workloads: Workload[]): Map<string, Fragment[]> {
+function containerFragments(workloads: Workload[], objects: readonly KubernetesObject[]): Map<string, Fragment[]> {
   const fragments = new Map<string, Fragment[]>();
   for (const workload of workloads) {
     if (!workload.object.name) continue;
     for (const container of workload.containers) {
-      const resources = container.value["resources"];
-      const limits = amountsAt(resources, "limits");
-      const requests = amountsAt(resources, "requests");
+      const { limits, requests } = amountsOf(container);
       if (Object.keys(limits).length + Object.keys(requests).length === 0) continue;
       const key = fragmentKey(workload.object, container.name);
-      fragments.set(key, [...(fragments.get(key) ?? []), { limits, requests, source: container, partial: isPartial(workload, container) }]);
+      fragments.set(key, [...(fragments.get(key) ?? []), { limits, requests, workload, source: container, partial: isPartial(workload, container, objects) }]);
     }
   }
   return fragments;
@@ -185,83 +189,95 @@ export default defineRule<ResourceLimitsOptions>({
   },
   check(context) {
     const { project, options } = context;
-    if (project.workloads.length === 0) {
-      const templates = project.filesOfKind("helm-template").length;
+    // Judged: every container but kustomize patch fragments (their values count for the container they
+    // patch) and charts whose values.yaml has no top-level `resources` (they keep them where mlready does not read).
+    const judged = project.workloads.flatMap((workload) => workload.containers
+      .filter((container) => !isPatchFragment(workload, container) && !(workload.source === "helm-values" && !("resources" in container.value)))
+      .map((container) => ({ workload, container })));
+    if (judged.length === 0) {
+      const charts = project.workloads.some((workload) => workload.source === "helm-values");
       context.skip(
-        templates > 0
-          ? "no Kubernetes workloads found outside Helm templates (templates are not rendered)"
-          : "no Kubernetes workloads (Deployments, StatefulSets, Jobs, Pods, InferenceServices...) found",
+        charts
+          ? "no workloads to judge: the Helm charts' values.yaml files have no top-level `resources` (charts are read from values.yaml when helm cannot render them)"
+          : project.workloads.length > 0
+            ? "no workloads to judge: only kustomize patch fragments were found"
+            : "no Kubernetes workloads (Deployments, StatefulSets, Jobs, Pods, InferenceServices, Helm chart values...) found",
       );
       return;
     }
     const limitRanges = limitRangeDefaults(project.objects);
-    const fragments = containerFragments(project.workloads);
-    for (const workload of project.workloads) {
+    const fragments = containerFragments(project.workloads, project.objects);
+    // Two kustomize overlays of one base can give the same finding on the same base line: report it once.
+    const reported = new Set<string>();
+    const report = (descriptor: { messageId: string; data: Record<string, string>; file: string; at: SourceLocation }) => {
+      const { workload: _label, ...facts } = descriptor.data;
+      const key = JSON.stringify([descriptor.messageId, descriptor.file, descriptor.at.line, descriptor.at.column, facts]);
+      if (reported.has(key)) return;
+      reported.add(key);
+      context.report(descriptor);
+    };
+    for (const { workload, container } of judged) {
       const podSpec = valueAt(workload.object.value, workload.specPath);
       const podResources = isRecord(podSpec) ? podSpec["resources"] : undefined;
       const limitRange = limitRanges.get(namespaceKey(workload.object));
-      for (const container of workload.containers) {
-        if (isPatchFragment(workload, container)) continue;
-        // Where a container's own resources are absent, what fills them: the same container in a
-        // kustomize patch of the same object, pod-level resources, then a LimitRange of the namespace.
-        const partial = isPartial(workload, container);
-        const fallbacks: ContainerDefaults[] = [
-          ...(fragments.get(fragmentKey(workload.object, container.name)) ?? [])
-            .filter((fragment) => fragment.source !== container && (partial || fragment.partial)),
-          { limits: amountsAt(podResources, "limits"), requests: amountsAt(podResources, "requests") },
-          ...(limitRange ? [limitRange] : []),
-        ];
-        checkContainer(workload, container, fallbacks);
-      }
+      // What sets a container's resources, first wins: its kustomize patches (same kind, object and
+      // container name; a patch overrides its base), the container itself; where both are silent, pod-level
+      // resources, then a LimitRange of the namespace. A patch-like object takes its base's values after its own.
+      const partial = isPartial(workload, container, project.objects);
+      const own: Fragment = { ...amountsOf(container), workload, source: container, partial };
+      const others = (fragments.get(fragmentKey(workload.object, container.name)) ?? [])
+        .filter((fragment) => fragment.source !== container && (partial || fragment.partial));
+      const containerLevel = partial ? [own, ...others] : [...others, own];
+      const defaults: ContainerDefaults[] = [
+        { limits: amountsAt(podResources, "limits"), requests: amountsAt(podResources, "requests") },
+        ...(limitRange ? [limitRange] : []),
+      ];
+      checkContainer(workload, container, containerLevel, defaults);
     }
 
-    function checkContainer(workload: Workload, container: WorkloadContainer, fallbacks: ContainerDefaults[]): void {
-      const { object } = workload;
-      const resources = container.value["resources"];
-      const limits = amountsAt(resources, "limits");
-      const requests = amountsAt(resources, "requests");
+    function checkContainer(workload: Workload, container: WorkloadContainer, containerLevel: Fragment[], defaults: ContainerDefaults[]): void {
       const data = { subject: subjectOf(container), workload: workload.label };
-      const locateAmount = (field: "requests" | "limits", resource: string) =>
-        object.locate([...container.path, "resources", field, resource]);
+      const written = (field: "requests" | "limits", resource: string) => containerLevel.find((fragment) => isWritten(fragment[field], resource));
 
       const missingRequests: (typeof CORE_RESOURCES)[number][] = [];
       const missingLimits: (typeof CORE_RESOURCES)[number][] = [];
       for (const resource of CORE_RESOURCES) {
         const { key } = resource;
         // The API server defaults a request left out to the container's limit, before anything else fills it.
-        const limitSources = [limits, ...fallbacks.map((fallback) => fallback.limits)];
-        const requestSources = [requests, limits, ...fallbacks.flatMap((fallback) => [fallback.requests, fallback.limits])];
-        const limit = limitSources.find((amounts) => isWritten(amounts, key))?.[key];
-        const request = requestSources.find((amounts) => isWritten(amounts, key))?.[key];
+        const limit = written("limits", key)?.limits[key] ?? defaults.map((fallback) => fallback.limits).find((amounts) => isWritten(amounts, key))?.[key];
+        const request = written("requests", key)?.requests[key] ?? written("limits", key)?.limits[key] ??
+          defaults.flatMap((fallback) => [fallback.requests, fallback.limits]).find((amounts) => isWritten(amounts, key))?.[key];
         if (!isEffective(request)) missingRequests.push(resource);
         const required = key === "cpu" ? options.requireCpuLimit : options.requireMemoryLimit;
         if (required && !isEffective(limit)) missingLimits.push(resource);
       }
       if (missingRequests.length + missingLimits.length > 0) {
-        context.report({
-          messageId: "missing",
-          data: { ...data, ...describeMissing(missingRequests, missingLimits) },
-          file: object.file,
-          at: container.location,
-        });
+        // A chart's container has no line of its own: point at its `resources:` in values.yaml.
+        const where = workload.source === "helm" || workload.source === "helm-values"
+          ? locateIn(workload.object, [...container.path, "resources"])
+          : { file: workload.object.file, at: container.location };
+        report({ messageId: "missing", data: { ...data, ...describeMissing(missingRequests, missingLimits) }, ...where });
       }
 
-      const resourceNames = new Set([...Object.keys(requests), ...Object.keys(limits)]);
+      const resourceNames = new Set(containerLevel.flatMap((fragment) => [...Object.keys(fragment.requests), ...Object.keys(fragment.limits)]));
       for (const resource of resourceNames) {
-        if (!isWritten(requests, resource)) continue;
-        const request = requests[resource];
-        const limit = limits[resource];
-        const comparison = isWritten(limits, resource) ? compareQuantities(request, limit) : null;
+        const requestSource = written("requests", resource);
+        if (!requestSource) continue;
+        const limitSource = written("limits", resource);
+        const request = requestSource.requests[resource];
+        const limit = limitSource?.limits[resource];
+        const comparison = limitSource ? compareQuantities(request, limit) : null;
         const amounts = { ...data, resource, request: String(request), limit: String(limit) };
-        const at = locateAmount("requests", resource);
+        // At the request, in the file that writes it (the manifest, a patch, values.yaml).
+        const where = locateIn(requestSource.workload.object, [...requestSource.source.path, "resources", "requests", resource]);
         if (isNonOvercommittable(resource)) {
-          if (!isWritten(limits, resource)) {
-            context.report({ messageId: "extendedNoLimit", data: { ...data, resource }, file: object.file, at });
+          if (!limitSource) {
+            report({ messageId: "extendedNoLimit", data: { ...data, resource }, ...where });
           } else if (comparison !== null && comparison !== 0) {
-            context.report({ messageId: "extendedMismatch", data: amounts, file: object.file, at });
+            report({ messageId: "extendedMismatch", data: amounts, ...where });
           }
         } else if (comparison !== null && comparison > 0) {
-          context.report({ messageId: "requestAboveLimit", data: amounts, file: object.file, at });
+          report({ messageId: "requestAboveLimit", data: amounts, ...where });
         }
       }
     }
