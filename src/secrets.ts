@@ -1,40 +1,56 @@
 // Secret detection and redaction, shared by rules and reporters.
 //
 // Two detectors work together:
-// - known token formats (GitHub, AWS, Hugging Face, Slack, private keys, connection strings...) come
-//   from secretlint's recommended preset, run over a small synthetic text of candidate values;
+// - known token formats: secretlint's recommended preset (GitHub, GitLab PATs, Hugging Face, OpenAI,
+//   AWS, Slack, npm, private keys, connection strings...), supplemented by a short list of
+//   well-known prefixed formats the preset does not know (Stripe, PyPI, Google API keys, Azure...),
+//   both run over a small synthetic text of candidate values;
 // - a name heuristic: a variable whose name says it holds a secret (`DB_PASSWORD`, `HF_TOKEN`) set to
 //   a literal that looks like a secret rather than a placeholder, a reference or a resource name.
 // Functions that find a secret return it only so that the caller can pass it to `redact()`: output
 // must never show more than `redact(value)`.
 
+import path from "node:path";
+import ignore from "ignore";
 import type { SecretLintCoreConfig, SecretLintCoreResult } from "@secretlint/types";
+import { isRecord } from "./parsers/yaml.js";
 
 /** At most this many characters of a secret are ever shown. */
 const SHOWN_CHARACTERS = 4;
-/** Shorter values show nothing at all: four characters of a short password are too much of it. */
+/** Shorter values show no character at all: four characters of a short password are too much of it. */
 const SHORTEST_PARTLY_SHOWN = 12;
+/** Control and bidirectional-formatting characters are never echoed, even among the four shown. */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/u;
 
 /**
- * The form of a secret that may appear in output: its first four characters and `…`, or only `…`
- * for values shorter than 12 characters. Counts code points, so no surrogate pair is ever split.
+ * The form of a secret that may appear in output: at most its first four characters, `…` and its
+ * length, e.g. `hf_Z… (37 chars)`. Values shorter than 12 characters show no character at all
+ * (`… (9 chars)`), and control or bidirectional-formatting characters among the four are shown as
+ * `?`. Counts code points (after trimming), so no surrogate pair is ever split.
  */
 export function redact(value: string): string {
   const characters = Array.from(value.trim());
-  if (characters.length < SHORTEST_PARTLY_SHOWN) return "…";
-  return `${characters.slice(0, SHOWN_CHARACTERS).join("")}…`;
+  const shown = characters.length < SHORTEST_PARTLY_SHOWN
+    ? ""
+    : characters.slice(0, SHOWN_CHARACTERS).map((character) => (UNPRINTABLE.test(character) ? "?" : character)).join("");
+  return `${shown}… (${characters.length} char${characters.length === 1 ? "" : "s"})`;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Names
 
-/** Words that make a variable name a secret's name when they end it. */
-const SECRET_WORDS = new Set([
-  "PASSWORD", "PASSWD", "PASSPHRASE", "PASS", "PWD", "SECRET", "TOKEN", "CREDENTIAL", "CREDENTIALS", "CREDS",
-  "APIKEY", "ACCESSKEY", "SECRETKEY", "PRIVATEKEY", "AUTHTOKEN", "ACCESSTOKEN",
-]);
-/** `<word> KEY` pairs that name a key, e.g. `API_KEY`, `AWS_SECRET_ACCESS_KEY`, `ENCRYPTION_KEY`. */
-const KEY_QUALIFIERS = new Set(["API", "ACCESS", "PRIVATE", "SECRET", "AUTH", "ENCRYPTION", "SIGNING", "MASTER", "ACCOUNT", "LICENSE"]);
+/** Words that make a variable name a secret's name when they end it, and the kind of secret each names. */
+const SECRET_WORDS: Record<string, string> = {
+  PASSWORD: "password", PASSWD: "password", PASS: "password", PWD: "password", PASSPHRASE: "passphrase",
+  SECRET: "secret", TOKEN: "token", AUTHTOKEN: "token", ACCESSTOKEN: "access token", CREDENTIAL: "credential",
+  CREDENTIALS: "credential", CREDS: "credential", APIKEY: "API key", ACCESSKEY: "access key", SECRETKEY: "secret key",
+  PRIVATEKEY: "private key",
+};
+/** `<word> KEY` pairs that name a key, e.g. `API_KEY`, `AWS_SECRET_ACCESS_KEY`, `ENCRYPTION_KEY`, and their kind. */
+const KEY_QUALIFIERS: Record<string, string> = {
+  API: "API key", ACCESS: "access key", PRIVATE: "private key", SECRET: "secret key", AUTH: "auth key",
+  ENCRYPTION: "encryption key", SIGNING: "signing key", MASTER: "master key", ACCOUNT: "account key", LICENSE: "license key",
+};
 /** Words that may follow the secret word without changing what the variable holds (`SECRET_KEY_BASE`). */
 const NEUTRAL_SUFFIXES = new Set(["KEY", "VALUE", "BASE", "STR", "STRING", "B64", "BASE64", "ENCODED", "RAW"]);
 /** `PAD_TOKEN`, `EOS_TOKEN`, `MAX_TOKEN`: tokenizer vocabulary and limits, not credentials. */
@@ -51,23 +67,33 @@ export function nameWords(name: string): string[] {
 }
 
 /**
- * True when a variable name says it holds a secret: it ends with a secret word (`DB_PASSWORD`,
- * `GITHUB_TOKEN`, `AWS_SECRET_ACCESS_KEY`, `SECRET_KEY_BASE`). A name that ends with anything else
- * names something about the secret, not the secret: `PASSWORD_FILE`, `SECRET_NAME`, `TOKEN_URL`,
- * `AWS_ACCESS_KEY_ID`. `MAX_TOKENS`, `TOKENIZER` and `PAD_TOKEN` are not credentials.
+ * The kind of secret a variable name says it holds (`DB_PASSWORD` -> "password", `HF_TOKEN` ->
+ * "token", `AWS_SECRET_ACCESS_KEY` -> "secret access key", `SECRET_KEY_BASE` -> "secret key"), or
+ * null. A name that ends with anything else names something about the secret, not the secret:
+ * `PASSWORD_FILE`, `TOKEN_PATH`, `SECRET_NAME`, `TOKEN_URL`, `AWS_ACCESS_KEY_ID`. `MAX_TOKENS`,
+ * `TOKENIZER` and `PAD_TOKEN` are not credentials.
  */
-export function isSecretName(name: string): boolean {
+export function secretKindOfName(name: string): string | null {
   const words = nameWords(name);
-  if (words.length === 1 && (words[0] === "PWD" || words[0] === "PASS")) return false; // the shell's working directory
+  if (words.length === 1 && (words[0] === "PWD" || words[0] === "PASS")) return null; // the shell's working directory
   let end = words.length;
   while (end > 0 && NEUTRAL_SUFFIXES.has(words[end - 1] as string)) end--;
   // `..._KEY` alone: the key must be qualified (`API_KEY`), so `CACHE_KEY` or `SORT_KEY` is not a secret.
-  if (end < words.length && words[end] === "KEY" && end > 0 && KEY_QUALIFIERS.has(words[end - 1] as string)) return true;
-  if (end === 0) return false;
+  if (end < words.length && words[end] === "KEY" && end > 0) {
+    const qualifier = KEY_QUALIFIERS[words[end - 1] as string];
+    if (qualifier) return words[end - 1] === "ACCESS" && words[end - 2] === "SECRET" ? "secret access key" : qualifier;
+  }
+  if (end === 0) return null;
   const last = words[end - 1] as string;
-  if (!SECRET_WORDS.has(last)) return false;
-  if (last === "TOKEN" && end >= 2 && NOT_CREDENTIAL_BEFORE_TOKEN.has(words[end - 2] as string)) return false;
-  return true;
+  const kind = SECRET_WORDS[last];
+  if (!kind) return null;
+  if (last === "TOKEN" && end >= 2 && NOT_CREDENTIAL_BEFORE_TOKEN.has(words[end - 2] as string)) return null;
+  return kind;
+}
+
+/** True when a variable name says it holds a secret: see `secretKindOfName`. */
+export function isSecretName(name: string): boolean {
+  return secretKindOfName(name) !== null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -83,6 +109,14 @@ const WELL_KNOWN_DEFAULTS = new Set([
   "minio", "minio123", "minioadmin", "toor", "s3cr3t", "passw0rd", "p@ssw0rd", "p@ssword", "letmein", "guest", "postgres",
   "mysql", "secret123", "password1", "password123", "admin123", "12345678", "123456789", "1234567890", "qwerty123",
 ]);
+/**
+ * Credentials that vendors publish for local emulators and documentation: the same in every
+ * installation, so not secrets. Compared exactly (case matters in keys).
+ */
+const PUBLISHED_TEST_CREDENTIALS = new Set([
+  // Azurite and the Azure Storage Emulator: the account key of `devstoreaccount1`.
+  "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+]);
 const PLACEHOLDER_PARTS = [
   "example", "placeholder", "changeme", "change_me", "change-me", "replace_me", "replace-me", "replaceme", "replace_with",
   "replace-with", "your_", "your-", "yourtoken", "yourpassword", "yoursecret", "yourkey", "dummy", "redacted", "xxxx",
@@ -93,18 +127,39 @@ const PLACEHOLDER_PARTS = [
 /**
  * True for values that stand in for a secret rather than being one: empty, `<token>`, `${TOKEN}`,
  * `{{ .Values.token }}`, `REPLACE_ME`, `changeme`, `your-api-key`, `xxxxxxxx`, `*****`, anything
- * containing EXAMPLE (as secretlint does), and bare words such as `password` or `secret`.
+ * containing EXAMPLE (as secretlint does), bare words such as `password` or `secret`, and keys
+ * vendors publish for their emulators (Azurite's `devstoreaccount1` key).
  */
 export function isPlaceholder(value: string): boolean {
   const trimmed = value.trim();
   if (trimmed === "") return true;
   if (/^<[^<>]*>$|^\$\{[^}]*\}$|^\{\{.*\}\}$|^%[^%]+%$|^\[[^\]]*\]$|^__[A-Za-z0-9_]+__$|^\$\([^)]*\)$/s.test(trimmed)) return true;
   if (/^(.)\1*$/s.test(trimmed)) return true; // `xxxxxxxx`, `00000000`, `********`
+  if (PUBLISHED_TEST_CREDENTIALS.has(trimmed)) return true;
   const lower = trimmed.toLowerCase();
   if (PLACEHOLDER_WORDS.has(lower) || WELL_KNOWN_DEFAULTS.has(lower)) return true;
   // `GITHUB_TOKEN`, `GOOGLE_API_KEY_VAL`: an identifier that a setup script substitutes, not a value.
   if (/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/.test(trimmed) && /[A-Z]{3}/.test(trimmed)) return true;
   return PLACEHOLDER_PARTS.some((part) => lower.includes(part));
+}
+
+/** A SOPS-encrypted value: `ENC[AES256_GCM,data:...,iv:...,tag:...,type:str]`. */
+const SOPS_VALUE = /^ENC\[[A-Z0-9_]+,data:[^\]]*\]$/s;
+
+/**
+ * True for a value that is encrypted at rest and safe to commit: a SOPS value (`ENC[AES256_GCM,...]`),
+ * an Ansible Vault blob or an OpenPGP message.
+ */
+export function isEncrypted(value: string): boolean {
+  const trimmed = value.trim();
+  return SOPS_VALUE.test(trimmed) || trimmed.startsWith("$ANSIBLE_VAULT;") || trimmed.startsWith("-----BEGIN PGP MESSAGE-----");
+}
+
+/** True for a YAML or JSON document that SOPS encrypted: it carries a top-level `sops:` map with its metadata. */
+export function isSopsDocument(document: unknown): boolean {
+  if (!isRecord(document)) return false;
+  const metadata = document["sops"];
+  return isRecord(metadata) && ("mac" in metadata || "lastmodified" in metadata || "version" in metadata);
 }
 
 const SECRET_STORE_SCHEMES = /^(vault|secret|secrets|sm|gsm|awssm|azkv|akv|op|ref\+[a-z0-9]+|arn|env|file|k8s|kubernetes|ssm|gcpsm|doppler|infisical|bws)(:|\+|\/\/)/i;
@@ -215,43 +270,52 @@ export function findUrlCredentials(text: string): UrlCredential[] {
   return found;
 }
 
-const PRIVATE_KEY_BLOCK = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/;
+const PRIVATE_KEY_BLOCK = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]{0,20000}?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)?/;
 /** `password: x`, `"secret_access_key": "x"`, `token = x`, `export API_KEY=x`: one assignment per line. */
 const DOCUMENT_ASSIGNMENT = /^[\s-]*(?:export\s+)?["']?([A-Za-z_][\w.-]*)["']?\s*[:=]\s*(?:"([^"]*)"|'([^']*)'|([^\s"',#]+))\s*,?\s*(?:#.*)?$/;
+
+export interface DocumentCredential {
+  /** What the secret is, e.g. "private key" or "password (smtp_auth_password)"; never the secret. */
+  kind: string;
+  /** For redaction only. */
+  secret: string;
+}
 
 /**
  * Credentials inside a configuration document (a Secret's `config.json`, `grafana.ini`,
  * `alertmanager.yaml`): a private key block, a password in a URL, or a secret-named key with a
- * literal. Returns the first one, described without the secret, or null. Token formats are left
- * to `scanForTokens`.
+ * literal. Returns the first one, or null. Token formats are left to `scanForTokens`.
  */
-export function findDocumentCredential(text: string): { what: string; secret: string } | null {
+export function findDocumentCredential(text: string): DocumentCredential | null {
   const key = PRIVATE_KEY_BLOCK.exec(text);
-  if (key) return { what: "a private key", secret: key[0] };
+  if (key) return { kind: "private key", secret: key[0] };
   const url = findUrlCredentials(text)[0];
-  if (url) return { what: "a password written into a URL", secret: url.secret };
+  if (url) return { kind: URL_PASSWORD_KIND, secret: url.secret };
   for (const line of text.split("\n")) {
     if (line.length > 1000) continue; // minified data, not a `key: value` line
     const assignment = DOCUMENT_ASSIGNMENT.exec(line);
     const value = assignment?.[2] ?? assignment?.[3] ?? assignment?.[4];
-    if (assignment && value !== undefined && isSecretAssignment(assignment[1] as string, value)) {
-      return { what: `a literal ${assignment[1]}`, secret: value };
+    if (assignment && value !== undefined && !isEncrypted(value) && isSecretAssignment(assignment[1] as string, value)) {
+      return { kind: `${secretKindOfName(assignment[1] as string)} (${assignment[1]})`, secret: value };
     }
   }
   // JSON written on one line, e.g. a `.dockerconfigjson`.
   for (const pair of text.matchAll(JSON_PAIR)) {
     const name = pair[1] as string;
     const value = pair[2] as string;
-    if (isSecretAssignment(name, value)) return { what: `a literal ${name}`, secret: value };
+    if (!isEncrypted(value) && isSecretAssignment(name, value)) return { kind: `${secretKindOfName(name)} (${name})`, secret: value };
     // Docker's `"auth": base64("user:password")`.
     if (name === "auth" && !isPlaceholder(value)) {
       const decoded = Buffer.from(value, "base64").toString("utf8");
       const password = decoded.slice(decoded.indexOf(":") + 1);
-      if (decoded.includes(":") && password.length >= 4 && !isPlaceholder(password)) return { what: "a registry password", secret: value };
+      if (decoded.includes(":") && password.length >= 4 && !isPlaceholder(password)) return { kind: "registry password (Docker auth)", secret: value };
     }
   }
   return null;
 }
+
+/** The kind of a password written into a URL's user information. */
+export const URL_PASSWORD_KIND = "password in a URL";
 
 const JSON_PAIR = /"([A-Za-z_][\w.-]*)"\s*:\s*"([^"\\]*)"/g;
 
@@ -329,6 +393,69 @@ export function secretFileKind(filePath: string): string | null {
   return null;
 }
 
+/** Folders of test data, samples and docs: keys and `.env` files there are fixtures, not credentials. */
+const SAMPLE_FOLDER = /(^|\/)(tests?|testdata|test-data|fixtures?|__tests__|spec|e2e|examples?|samples?|docs?|demos?)\//i;
+
+/** True for a path inside a folder of tests, fixtures, examples, samples or docs. */
+export function isSamplePath(filePath: string): boolean {
+  return SAMPLE_FOLDER.test(filePath);
+}
+
+/**
+ * What kind of secret a committed file is, judged from its path alone (rules do not read file
+ * content), or null. Narrower than `secretFileKind`: only files that exist to hold a secret, so that
+ * committing one is a leak whatever it contains: `.env` and `.env.*` (not templates such as
+ * `.env.example`), SSH private keys, `*.key`, `*.pem` (not certificates such as `ca.pem`), key stores
+ * (`*.p12`, `*.pfx`, `*.jks`, `*.keystore`), kubeconfigs (`kubeconfig`, `*.kubeconfig`,
+ * `.kube/config`), `.aws/credentials`, `.git-credentials`, `.netrc`, `.pgpass` and `.vault-token`.
+ * `.npmrc`, `.pypirc` and `credentials.json` are left out: they are often committed without a secret.
+ */
+export function committedSecretFileKind(filePath: string): string | null {
+  const base = path.posix.basename(filePath).toLowerCase();
+  if (/(^|\/)\.aws\/credentials$/i.test(filePath)) return "an AWS credentials file";
+  if (base === ".git-credentials" || base === ".netrc" || base === "_netrc" || base === ".pgpass" || base === ".vault-token") {
+    return secretFileKind(filePath);
+  }
+  const kind = secretFileKind(filePath);
+  return kind !== null && COMMITTED_KINDS.has(kind) ? kind : null;
+}
+
+const COMMITTED_KINDS = new Set(["a .env file", "an SSH private key", "a private key", "a key store", "a kubeconfig"]);
+
+// ---------------------------------------------------------------------------------------------
+// .dockerignore
+
+/**
+ * A predicate for the files a `.dockerignore` leaves out of the build context, with Docker's
+ * semantics and the `ignore` package doing the glob matching. Differences from `.gitignore` that
+ * this handles: every pattern is relative to the context root (`*.pem` matches only top-level files;
+ * `**\/*.pem` matches at any depth), a leading `/`, `./` or a trailing `/` changes nothing (Docker
+ * cleans patterns with Go's `filepath.Clean`), a pattern that matches a folder excludes everything
+ * in it, the last matching pattern wins, and a `!` exception can bring back a file inside an excluded
+ * folder (gitignore cannot). Paths are POSIX and relative to the context root.
+ */
+export function dockerignoreMatcher(patterns: readonly string[]): (file: string) => boolean {
+  const rules = patterns.flatMap((raw) => {
+    let pattern = raw.trim();
+    const exception = pattern.startsWith("!");
+    if (exception) pattern = pattern.slice(1).trim();
+    pattern = path.posix.normalize(pattern).replace(/^(\.\/)+/, "").replace(/^\/+/, "").replace(/\/+$/, "");
+    if (pattern === "" || pattern === "." || pattern.startsWith("../")) return [];
+    return [{ exception, matcher: ignore().add(`/${pattern}`) }];
+  });
+  return (file) => {
+    const relative = file.replace(/^(\.\/)+/, "");
+    if (relative === "" || relative.startsWith("../") || path.posix.isAbsolute(relative)) return false;
+    let excluded = false;
+    for (const rule of rules) {
+      // As Docker does: an exclusion can only change an included file, an exception an excluded one.
+      if (rule.exception !== excluded) continue;
+      if (rule.matcher.ignores(relative)) excluded = !rule.exception;
+    }
+    return excluded;
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Known token formats (secretlint)
 
@@ -340,6 +467,12 @@ export interface TokenMatch {
   /** Where secretlint located the match inside the candidate (for redaction only). */
   start: number;
   end: number;
+  /**
+   * True for a token a service issued, recognised by its vendor's format (GitHub, Hugging Face, AWS,
+   * Stripe...); false for a structural match (a private key block, a password in a URL or a
+   * connection string), which examples and test data hold as often as real deployments do.
+   */
+  issued: boolean;
 }
 
 let secretlintConfig: Promise<SecretLintCoreConfig> | undefined;
@@ -406,11 +539,48 @@ function kindOf(ruleId: string, messageId: string): string {
 /** Separator between candidates: a blank line, so that no pattern matches across two of them. */
 const SEPARATOR = "\n\n";
 
+export interface TokenFormat {
+  /** Readable kind, e.g. "Stripe secret key". */
+  kind: string;
+  /** A global regular expression; `group` 1, when there is one, is the secret itself. */
+  pattern: RegExp;
+}
+
 /**
- * Runs secretlint's recommended preset once over all candidate texts (one synthetic source) and
- * maps each match back to the candidate it came from. Callers pass `NAME=value` for assignments,
- * because some formats (AWS secret keys) are only recognised next to their name.
- * Returns nothing, without loading secretlint, when there are no candidates.
+ * Well-known prefixed token formats that secretlint's recommended preset (12.0.0) does not cover.
+ * The preset already knows AWS, GitHub, GitLab personal access tokens (`glpat-`), Hugging Face user
+ * tokens (`hf_`), OpenAI, Anthropic, Slack, npm, SendGrid, Shopify, Databricks, Docker Hub, Vault,
+ * Grafana, Groq, Linear, Notion, Figma, Vercel, 1Password, private keys, basic-auth URLs and database
+ * connection strings. These supplement it; each pattern follows the vendor's documented prefix (and
+ * gitleaks' rule of the same name), with boundaries so that it cannot match inside a longer word.
+ */
+export const SUPPLEMENTARY_TOKEN_FORMATS: readonly TokenFormat[] = [
+  { kind: "Stripe secret key", pattern: /(?<![A-Za-z0-9_])sk_(?:live|test)_[A-Za-z0-9]{24,247}(?![A-Za-z0-9])/g },
+  { kind: "Stripe restricted key", pattern: /(?<![A-Za-z0-9_])rk_(?:live|test)_[A-Za-z0-9]{24,247}(?![A-Za-z0-9])/g },
+  // A PyPI macaroon: `pypi-` and base64 of its location (pypi.org or test.pypi.org).
+  { kind: "PyPI API token", pattern: /(?<![A-Za-z0-9_-])pypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,1000}(?![A-Za-z0-9_-])/g },
+  // GitLab's other tokens (the preset knows only personal access tokens).
+  { kind: "GitLab token", pattern: /(?<![A-Za-z0-9_-])(?:(?:gldt|glrt|glft|glsoat|glffct|glimt)-[A-Za-z0-9_-]{20,64}|glptt-[0-9a-f]{40}|GR1348941[A-Za-z0-9_-]{20})(?![A-Za-z0-9_-])/g },
+  { kind: "Google API key", pattern: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/g },
+  { kind: "Google OAuth client secret", pattern: /(?<![A-Za-z0-9_-])GOCSPX-[0-9A-Za-z_-]{28}(?![A-Za-z0-9_-])/g },
+  { kind: "Azure storage account key", pattern: /AccountKey=([A-Za-z0-9+/]{86}==)/g },
+  { kind: "Azure AD client secret", pattern: /(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])/g },
+  { kind: "Hugging Face organization token", pattern: /(?<![A-Za-z0-9_])api_org_[A-Za-z]{34}(?![A-Za-z])/g },
+  { kind: "Replicate API token", pattern: /(?<![A-Za-z0-9_])r8_[A-Za-z0-9]{37}(?![A-Za-z0-9])/g },
+];
+
+/** secretlint findings recognised by their structure rather than by a vendor's token format. */
+const STRUCTURAL_MESSAGES = new Set(["PrivateKey", "PrivateKeyP12", "PrivateKeyJSON", "BasicAuth", "MongoDBConnection", "MySQLConnection", "PostgreSQLConnection"]);
+
+/** secretlint findings that are not secrets: an AWS account ID is an identifier, not a credential. */
+const NOT_SECRET_MESSAGES = new Set(["AWSAccountID"]);
+
+/**
+ * Runs secretlint's recommended preset and the supplementary formats once over all candidate texts
+ * (one synthetic source) and maps each match back to the candidate it came from. Callers pass
+ * `NAME=value` for assignments, because some formats (AWS secret keys) are only recognised next to
+ * their name. Matches that are placeholders (`ghp_xxxx...`, `...EXAMPLE`) are dropped. Returns
+ * nothing, without loading secretlint, when there are no candidates.
  */
 export async function scanForTokens(candidates: readonly string[], label = "candidates.txt"): Promise<TokenMatch[]> {
   if (candidates.length === 0) return [];
@@ -421,30 +591,83 @@ export async function scanForTokens(candidates: readonly string[], label = "cand
     starts.push(content.length);
     content += candidate;
   }
+  const found: { start: number; end: number; kind: string; issued: boolean }[] = [];
   const [config, { lintSource }] = await Promise.all([loadSecretlint(), import("@secretlint/core")]);
   const result: SecretLintCoreResult = await lintSource({
     source: { content, filePath: label, ext: ".txt", contentType: "text" },
     options: { config, maskSecrets: true, noPhysicFilePath: true },
   });
+  for (const message of result.messages) {
+    if (NOT_SECRET_MESSAGES.has(message.messageId)) continue;
+    let [start, end] = message.range;
+    if (message.messageId === "AWSSecretAccessKey") {
+      // secretlint's range starts at the variable name; the secret is the 40 characters after `=`/`:`.
+      const value = /^[^\n]{0,200}?(?::|=>|=)\s*["']?([A-Za-z0-9/+=]{40})/.exec(content.slice(start, start + 300));
+      if (value) {
+        end = start + value[0].length;
+        start = end - 40;
+      }
+    }
+    found.push({ start, end, kind: kindOf(message.ruleId, message.messageId), issued: !STRUCTURAL_MESSAGES.has(message.messageId) });
+  }
+  for (const format of SUPPLEMENTARY_TOKEN_FORMATS) {
+    for (const match of content.matchAll(format.pattern)) {
+      const secret = match[1] ?? match[0];
+      const start = (match.index ?? 0) + match[0].indexOf(secret);
+      found.push({ start, end: start + secret.length, kind: format.kind, issued: true });
+    }
+  }
+  found.sort((a, b) => a.start - b.start);
   const matches: TokenMatch[] = [];
   const seen = new Set<string>();
-  for (const message of result.messages) {
-    const offset = message.range[0];
+  for (const { start, end, kind, issued } of found) {
+    if (isPlaceholder(content.slice(start, end))) continue;
     let low = 0;
     let high = starts.length - 1;
     while (low < high) {
       const mid = (low + high + 1) >> 1;
-      if ((starts[mid] ?? 0) <= offset) low = mid;
+      if ((starts[mid] ?? 0) <= start) low = mid;
       else high = mid - 1;
     }
-    const kind = kindOf(message.ruleId, message.messageId);
     const key = `${low}\u0000${kind}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const start = offset - (starts[low] ?? 0);
-    matches.push({ candidate: low, kind, start, end: start + (message.range[1] - message.range[0]) });
+    const offset = starts[low] ?? 0;
+    matches.push({ candidate: low, kind, start: start - offset, end: end - offset, issued });
   }
   return matches;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `allow` option
+
+export interface AllowList {
+  patterns: RegExp[];
+  /** Entries that are not valid regular expressions, with the reason, for the caller to report. */
+  invalid: { index: number; pattern: string; error: string }[];
+}
+
+/**
+ * Compiles the `allow` option: regular expressions, written plainly (`^sk_test_4eC39H`) or as
+ * `/source/flags` (`/dummy/i`). Global and sticky flags are dropped so that `test()` has no state.
+ * An invalid entry is returned in `invalid` instead of throwing.
+ */
+export function compileAllowList(sources: readonly string[]): AllowList {
+  const list: AllowList = { patterns: [], invalid: [] };
+  for (const [index, source] of sources.entries()) {
+    const literal = /^\/(.+)\/([a-z]*)$/s.exec(source);
+    try {
+      list.patterns.push(literal ? new RegExp(literal[1] as string, (literal[2] as string).replace(/[gy]/g, "")) : new RegExp(source));
+    } catch (error) {
+      list.invalid.push({ index, pattern: source, error: error instanceof Error ? error.message.replace(/^Invalid regular expression: (?:\/.*\/[a-z]*: )?/s, "") : String(error) });
+    }
+  }
+  return list;
+}
+
+/** True when one of the values (the secret, or the value it was written in) matches an `allow` pattern. */
+export function isAllowed(list: AllowList, values: readonly string[]): boolean {
+  return list.patterns.some((pattern) => values.some((value) => pattern.test(value)));
 }
 
 // ---------------------------------------------------------------------------------------------

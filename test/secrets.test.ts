@@ -26,29 +26,41 @@ const GITLAB_TOKEN = "glpat-MeyyMDHqJ38aRUhR4IWr";
 const PASSWORD = "Tr0ub4dor&3xyz";
 
 describe("redact", () => {
-  it("shows the first four characters of a value of 12 or more characters", () => {
-    expect(redact(GITHUB_TOKEN)).toBe("ghp_…");
-    expect(redact("abcdefghijkl")).toBe("abcd…");
+  it("shows the first four characters and the length of a value of 12 or more characters", () => {
+    expect(redact(GITHUB_TOKEN)).toBe("ghp_… (40 chars)");
+    expect(redact(HF_TOKEN)).toBe("hf_Z… (37 chars)");
+    expect(redact("abcdefghijkl")).toBe("abcd… (12 chars)");
   });
 
-  it("shows nothing of a value shorter than 12 characters", () => {
-    expect(redact("abcdefghijk")).toBe("…");
-    expect(redact("s3cret")).toBe("…");
-    expect(redact("")).toBe("…");
+  it("shows only the length of a value shorter than 12 characters", () => {
+    expect(redact("abcdefghijk")).toBe("… (11 chars)");
+    expect(redact("s3cret")).toBe("… (6 chars)");
+    expect(redact("x")).toBe("… (1 char)");
+    expect(redact("")).toBe("… (0 chars)");
+  });
+
+  it("ignores surrounding white space", () => {
+    expect(redact(`  ${GITHUB_TOKEN}\n`)).toBe("ghp_… (40 chars)");
   });
 
   it("counts code points, never splitting a surrogate pair", () => {
-    expect(redact("🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑")).toBe("🔑🔑🔑🔑…");
+    expect(redact("🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑")).toBe("🔑🔑🔑🔑… (12 chars)");
+  });
+
+  it("never echoes control or bidirectional-formatting characters", () => {
+    expect(redact("\u202eabcdefghijklmnop")).toBe("?abc… (17 chars)");
   });
 
   it("never shows more than four characters of any value", () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 0, maxLength: 80 }), (value) => {
+      fc.property(fc.string({ minLength: 0, maxLength: 80, unit: "binary" }), (value) => {
         const shown = redact(value);
-        expect(shown.endsWith("…")).toBe(true);
-        const revealed = Array.from(shown).slice(0, -1);
+        const length = Array.from(value.trim()).length;
+        expect(shown.endsWith(`… (${length} char${length === 1 ? "" : "s"})`)).toBe(true);
+        const revealed = Array.from(shown.slice(0, shown.lastIndexOf("… (")));
         expect(revealed.length).toBeLessThanOrEqual(4);
-        if (Array.from(value.trim()).length >= 5) expect(shown).not.toContain(value.trim());
+        expect(revealed).toEqual(Array.from(value.trim()).slice(0, revealed.length).map((character, index) => (revealed[index] === "?" ? "?" : character)));
+        if (length >= 5) expect(shown).not.toContain(value.trim());
       }),
     );
   });
@@ -123,9 +135,11 @@ describe("credentials in URLs and documents", () => {
   });
 
   it("finds credentials inside configuration documents", () => {
-    expect(findDocumentCredential(`global:\n  smtp_auth_password: "Xk9#mQ2vL7pR"\n`)?.what).toBe("a literal smtp_auth_password");
-    expect(findDocumentCredential("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n")?.what).toBe("a private key");
-    expect(findDocumentCredential(`{"auths":{"ghcr.io":{"auth":"${Buffer.from("deploy:Hq3vR8zLm2W").toString("base64")}"}}}`)?.what).toBe("a registry password");
+    expect(findDocumentCredential(`global:\n  smtp_auth_password: "Xk9#mQ2vL7pR"\n`)).toEqual({ kind: "password (smtp_auth_password)", secret: "Xk9#mQ2vL7pR" });
+    expect(findDocumentCredential("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n")?.kind).toBe("private key");
+    expect(findDocumentCredential(`{"auths":{"ghcr.io":{"auth":"${Buffer.from("deploy:Hq3vR8zLm2W").toString("base64")}"}}}`)?.kind).toBe("registry password (Docker auth)");
+    expect(findDocumentCredential("url: postgresql://feast:Qz7pL2vX9kR4@feast-db:5432/feast")).toEqual({ kind: "password in a URL", secret: "Qz7pL2vX9kR4" });
+    expect(findDocumentCredential(`password: ENC[AES256_GCM,data:q8Zk3vLm2Wp9Rt7x,iv:Hd0J=,tag:Lm3v==,type:str]\n`)).toBeNull();
     expect(findDocumentCredential(`"global":\n  "resolve_timeout": "5m"\n"receivers":\n- "name": "Default"\n`)).toBeNull();
   });
 });
@@ -174,6 +188,23 @@ describe("known token formats (secretlint)", () => {
 
   it("ignores AWS's documented EXAMPLE keys, as secretlint does", async () => {
     expect(await scanForTokens(["AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"])).toEqual([]);
+  });
+
+  it("tells a vendor's token from a structural match", async () => {
+    const key = `-----BEGIN RSA PRIVATE KEY-----\n${"MIIEowIBAAKCAQEAx3k9Lp2Qz8Vr7Wn4Ty6Ub1Mc0Ha5Jd\n".repeat(5)}-----END RSA PRIVATE KEY-----`;
+    const matches = await scanForTokens([GITHUB_TOKEN, key, "sk_live_Rk7dM3wQ9zX2vB8nLp4TqY6c"]);
+    expect(matches.map((match) => [match.kind, match.issued])).toEqual([
+      ["GitHub token", true],
+      ["private key", false],
+      ["Stripe secret key", true],
+    ]);
+  });
+
+  it("ignores keys vendors publish for their emulators", async () => {
+    const azurite = "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;";
+    expect(await scanForTokens([`DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;${azurite}`])).toEqual([]);
+    const real = "AccountKey=Qm9xvdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;";
+    expect((await scanForTokens([real])).map((match) => match.kind)).toEqual(["Azure storage account key"]);
   });
 
   it("does nothing without candidates", async () => {

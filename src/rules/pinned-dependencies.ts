@@ -1,6 +1,16 @@
 import path from "node:path";
-import { valid as validVersion } from "@renovatebot/pep440";
-import type { DockerfileModel, DockerInstruction } from "../parsers/dockerfile.js";
+import {
+  condaInvocation,
+  copiedFiles,
+  lockInvocation,
+  osPackageInvocation,
+  pipInvocation,
+  runCommandsOf,
+  type LockInvocation,
+  type RunCommand,
+} from "../installs.js";
+import { condaEnvironmentOf, parseCondaSpec, type CondaEnvironment, type CondaSpec } from "../parsers/conda.js";
+import type { DockerfileModel } from "../parsers/dockerfile.js";
 import type { PyprojectFile } from "../parsers/pyproject.js";
 import {
   normaliseName,
@@ -9,8 +19,8 @@ import {
   type RequirementsFile,
   type RequirementsInclude,
 } from "../parsers/requirements.js";
-import { tokenizeShell, type ShellCommand } from "../parsers/shell.js";
-import { LineIndex } from "../parsers/text.js";
+import type { SourceLocation } from "../model.js";
+import { globToRegExp, HASH_FRAGMENT, isCondaPin, isDevelopmentFile, isDevelopmentPath, isExactPin, requirementName, sourceUrlFinding, writtenAs } from "../pinning.js";
 import { resolveInclude, type ProjectModel } from "../project.js";
 import { defineRule, type ReportDescriptor } from "../rule.js";
 
@@ -18,26 +28,32 @@ interface Options {
   allowVcsTags: boolean;
   ignore: string[];
   reportInstallerTooling: boolean;
+  requireHashes: boolean;
+  osPackages: boolean;
 }
 
 /** The installer itself and its build backends: upgrading them is a bootstrap step, not a dependency of the model. */
 const INSTALLER_TOOLING = new Set(["pip", "setuptools", "wheel", "uv"]);
 const LOCK_FILES = ["uv.lock", "poetry.lock", "pdm.lock", "pylock.toml"];
-const FULL_COMMIT = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
-const VERSION_LIKE_TAG = /^(?:refs\/tags\/.+|(?:v|version-?|release-?|rel-?)?\d+(?:[._-]\d+)*(?:[.+_-]?[A-Za-z0-9]+)*)$/i;
-const HASH_FRAGMENT = /#(?:sha1|sha224|sha256|sha384|sha512|md5)=[0-9a-f]+/i;
+/** How to build from each lock instead of resolving the pyproject again. */
+const LOCK_FIXES: Record<string, string> = {
+  "uv.lock": "uv sync --locked, or uv export --frozen -o requirements.txt and pip install -r requirements.txt",
+  "poetry.lock": "poetry install --no-root, or poetry export -o requirements.txt and pip install -r requirements.txt",
+  "pdm.lock": "pdm sync, or pdm export -o requirements.txt and pip install -r requirements.txt",
+  "pylock.toml": "uv pip sync pylock.toml",
+};
 
-/** A place pip installs from: a requirements file, or the arguments of one `pip install` in a Dockerfile. */
+/** A place pip installs from: a requirements file, a conda environment's `pip:` list, or one `pip install` in a Dockerfile. */
 interface InstallSource {
-  /** Project-relative path of the requirements file or Dockerfile. */
+  /** Project-relative path of the requirements file, environment file or Dockerfile. */
   file: string;
   requirements: Requirement[];
   includes: ResolvedInclude[];
-  /** A `pip install` command rather than a requirements file. */
+  /** A `pip install` command rather than a file. */
   command?: { noIndex: boolean };
+  /** A requirements file, where `--hash` can be written. */
+  canHoldHashes: boolean;
 }
-
-type Report = (descriptor: ReportDescriptor) => void;
 
 interface ResolvedInclude {
   type: RequirementsInclude["type"];
@@ -55,6 +71,28 @@ interface InstallContext {
   unknownConstraints: boolean;
 }
 
+/** `pip install .` (or `-e .`, `./service`, `-r pyproject.toml`) of a folder that has a pyproject.toml. */
+interface ProjectInstall {
+  pyproject: string;
+  dockerfile: DockerfileModel;
+  location: SourceLocation;
+  text: string;
+}
+
+/** A lock tool's command in a Dockerfile, with the pyproject.toml or Pipfile it reads (null when unknown). */
+interface LockCommand {
+  run: RunCommand;
+  dockerfile: DockerfileModel;
+  invocation: LockInvocation;
+  manifest: string | null;
+}
+
+interface State {
+  report: (descriptor: ReportDescriptor) => void;
+  options: Options;
+  ignored: Set<string>;
+}
+
 export default defineRule<Options>({
   meta: {
     id: "pinned-dependencies",
@@ -63,7 +101,7 @@ export default defineRule<Options>({
     severity: "error",
     weight: 3,
     description:
-      "Every Python package installed into the image (requirements files, `pip install` in Dockerfiles, pyproject dependencies) is pinned with `==`, to a full VCS commit, or by a lock file, so that a rebuild installs exactly what was tested.",
+      "Every package installed into the image (requirements files, `pip install` and `conda install` in Dockerfiles, pyproject.toml, Pipfile and conda environment files) is pinned with `==`, to a full VCS commit, or by a lock file the build really uses, so that a rebuild installs exactly what was tested.",
     options: {
       type: "object",
       additionalProperties: false,
@@ -80,11 +118,19 @@ export default defineRule<Options>({
         },
         reportInstallerTooling: {
           type: "boolean",
-          description: "Also report unpinned pip, setuptools, wheel and uv in Dockerfile `pip install` commands.",
+          description: "Also report unpinned pip, setuptools, wheel and uv in Dockerfile `pip install` commands and conda environments.",
+        },
+        requireHashes: {
+          type: "boolean",
+          description: "Also report requirements-file entries without `--hash`, as `pip install --require-hashes` would reject them.",
+        },
+        osPackages: {
+          type: "boolean",
+          description: "Also report packages that `apt-get install`, `apk add`, `yum install` or `dnf install` install without a version.",
         },
       },
     },
-    defaultOptions: { allowVcsTags: false, ignore: [], reportInstallerTooling: false },
+    defaultOptions: { allowVcsTags: false, ignore: [], reportInstallerTooling: false, requireHashes: false, osPackages: false },
     messages: {
       unpinned:
         "{{name}} is not pinned to one exact version (written '{{specifier}}'), so a rebuild can install a different release. Pin it with {{name}}==<version> (pip-compile or uv pip compile can generate pins).",
@@ -96,6 +142,18 @@ export default defineRule<Options>({
         "{{name}} is installed from {{url}} at tag {{ref}}, and tags can be moved. Pin the URL to the tag's full 40-character commit sha, or set allowVcsTags if you trust the tags.",
       pyprojectNoLock:
         "{{name}} is not pinned (written '{{specifier}}') and no lock file (uv.lock, poetry.lock, pdm.lock) sits beside {{file}}. Commit a lock file (uv lock, poetry lock or pdm lock) and build from it, or pin it with {{name}}==<version>.",
+      lockNotUsed:
+        "{{name}} is not pinned (written '{{specifier}}') and {{dockerfile}} line {{line}} installs {{file}} with '{{command}}', which resolves the ranges again and ignores {{lock}}. Build from the lock instead: {{fix}}.",
+      lockNotEnforced:
+        "'{{command}}' installs {{lock}} only while it still matches {{manifest}}; when it does not, it silently locks again and the image gets versions nobody reviewed. Use '{{strict}}' so that the build fails instead.",
+      pipfileNoLock:
+        "{{name}} is not pinned (written '{{specifier}}') and no Pipfile.lock sits beside {{file}}. Commit Pipfile.lock (pipenv lock) and install it with pipenv install --deploy or pipenv sync, or write {{name}} = \"==<version>\".",
+      condaUnpinned:
+        "{{name}} is not pinned to one exact version (written '{{specifier}}'{{reading}}), so conda can solve to a different release on the next build. Pin it with {{name}}==<version> (conda env export lists the installed versions), or commit a conda-lock.yml.",
+      missingHash:
+        "{{name}} has no --hash, and requireHashes is on: pip cannot check that it downloads the file that was tested. Generate hashes with pip-compile --generate-hashes or uv pip compile --generate-hashes.",
+      osPackageUnpinned:
+        "{{manager}} installs {{name}} without a version, so a rebuild can install a different release. Pin it ({{example}}), or turn osPackages off if a base image pinned by digest is your pin.",
     },
   },
   check(context) {
@@ -103,29 +161,120 @@ export default defineRule<Options>({
       allowVcsTags: context.options.allowVcsTags ?? false,
       ignore: context.options.ignore ?? [],
       reportInstallerTooling: context.options.reportInstallerTooling ?? false,
+      requireHashes: context.options.requireHashes ?? false,
+      osPackages: context.options.osPackages ?? false,
     };
-    const ignored = new Set(options.ignore.map(normaliseName));
     const project = context.project;
     // `pip install "feast[gcp]~=0.30" "feast[aws]~=0.30"` is one unpinned package, reported once.
     const reported = new Set<string>();
-    const report: Report = (descriptor) => {
-      const key = `${descriptor.file}:${descriptor.at?.line}:${descriptor.messageId}:${descriptor.data?.["name"]}`;
-      if (reported.has(key)) return;
-      reported.add(key);
-      context.report(descriptor);
+    const state: State = {
+      options,
+      ignored: new Set(options.ignore.map(normaliseName)),
+      report: (descriptor) => {
+        const key = `${descriptor.file}:${descriptor.at?.line}:${descriptor.messageId}:${descriptor.data?.["name"]}`;
+        if (reported.has(key)) return;
+        reported.add(key);
+        context.report(descriptor);
+      },
     };
 
-    const filesByPath = new Map(project.requirementsFiles.map((file) => [file.path, file]));
+    // pip-compile sources (`*.in`) are read like requirements files but are judged only when an install reads them (`pip install -r requirements.in`).
+    const compileSources = new Set(project.requirementsSources.map((file) => file.path));
+    const filesByPath = new Map([...project.requirementsFiles, ...project.requirementsSources].map((file) => [file.path, file]));
+    const isRequirementsFile = (file: string) => filesByPath.has(file);
     const fileSources = new Map<string, InstallSource>();
-    for (const requirementsFile of project.requirementsFiles) {
-      fileSources.set(requirementsFile.path, fileSource(requirementsFile, filesByPath));
+    for (const requirementsFile of filesByPath.values()) fileSources.set(requirementsFile.path, fileSource(requirementsFile, filesByPath));
+    // A lock file that a Dockerfile copies is in the build context, even when it is not among the files read.
+    const copied = new Set(project.dockerfiles.flatMap((dockerfile) => [...copiedFiles(dockerfile)]));
+    const exists = (file: string) => project.hasFile(file) || copied.has(file);
+    // conda-lock pins the conda and pip packages of the environment it was made from. Test and dev environments are not deployed.
+    const deployedEnvironments = condaEnvironments(project).filter((environment) => !isDevelopmentFile(environment.path));
+    const [lockedEnvironments, environments] = partition(deployedEnvironments, (environment) => exists(besides(environment.path, "conda-lock.yml")));
+    const mlflowEnvironments = new Set(project.filesOfKind("mlflow-env").map((file) => file.path));
+    const environmentSources = environments.flatMap((environment) =>
+      environment.pip ? [environmentSource(environment, filesByPath, mlflowEnvironments.has(environment.path))] : [],
+    );
+
+    // One pass over every RUN command of every Dockerfile.
+    const commandSources: InstallSource[] = [];
+    const projectInstalls: ProjectInstall[] = [];
+    const condaCommands: { file: string; specs: { spec: CondaSpec; location: SourceLocation }[] }[] = [];
+    const condaSpecFiles = new Set<string>();
+    const lockCommands: LockCommand[] = [];
+    const pyprojectPaths = new Set(project.pyprojects.map((pyproject) => pyproject.path));
+    let osPackageCommands = 0;
+    for (const dockerfile of project.dockerfiles) {
+      // Test images and dev containers are never deployed.
+      if (isDevelopmentPath(dockerfile.path)) continue;
+      for (const run of runCommandsOf(dockerfile)) {
+        const pip = pipInvocation(run);
+        if (pip) {
+          const parsed = parsePipInstallArguments(pip.args);
+          commandSources.push({
+            file: dockerfile.path,
+            requirements: parsed.requirements,
+            includes: parsed.includes.map((include) => ({ type: include.type, target: run.resolve(include.target, isRequirementsFile) })),
+            command: { noIndex: parsed.options.includes("--no-index") },
+            canHoldHashes: false,
+          });
+          if (pip.subcommand === "install" && !parsed.options.includes("--no-deps")) {
+            const installed = [
+              // A folder, not a wheel, an sdist or a glob of them (`/wheels/*`): those carry their own metadata.
+              ...parsed.requirements
+                .filter((requirement) => requirement.type === "local" && !/[*?]|\.(?:whl|zip|tar\.gz|tgz|tar\.bz2)$/i.test(requirement.url ?? requirement.text))
+                .map((requirement) => `${(requirement.url ?? requirement.text).replace(/^file:(?:\/\/)?/, "")}/pyproject.toml`),
+              ...parsed.includes.filter((include) => path.posix.basename(include.target) === "pyproject.toml").map((include) => include.target),
+            ];
+            for (const target of installed) {
+              const pyproject = run.resolve(target.replace(/\[[^\]]*\]/, ""), (file) => pyprojectPaths.has(file));
+              const text = run.words.map((word) => word.text).join(" ");
+              if (pyproject) projectInstalls.push({ pyproject, dockerfile, location: run.command.location, text });
+            }
+          }
+          continue;
+        }
+        const conda = condaInvocation(run);
+        if (conda) {
+          const specs = conda.specs.flatMap((word) => {
+            const spec = parseCondaSpec(word.text);
+            return spec ? [{ spec, location: word.location }] : [];
+          });
+          condaCommands.push({ file: dockerfile.path, specs });
+          for (const file of conda.files) {
+            const target = run.resolve(file.text, isRequirementsFile);
+            if (target) condaSpecFiles.add(target);
+          }
+          continue;
+        }
+        const lock = lockInvocation(run);
+        if (lock) {
+          const manifests = lock.manifest === "Pipfile" ? project.pipfiles.map((pipfile) => pipfile.path) : [...pyprojectPaths];
+          // The tool reads the manifest of the folder it runs in; with one manifest in the project there is no doubt.
+          const manifest = run.resolve(lock.manifest, (file) => manifests.includes(file)) ?? (manifests.length === 1 ? (manifests[0] as string) : null);
+          lockCommands.push({ run, dockerfile, invocation: lock, manifest });
+          continue;
+        }
+        if (options.osPackages) {
+          const os = osPackageInvocation(run);
+          if (!os) continue;
+          osPackageCommands++;
+          for (const unversioned of os.unversioned) {
+            if (state.ignored.has(normaliseName(unversioned.name))) continue;
+            state.report({
+              messageId: "osPackageUnpinned",
+              data: { manager: os.manager, name: unversioned.name, example: os.example },
+              file: dockerfile.path,
+              at: unversioned.word.location,
+            });
+          }
+        }
+      }
     }
-    const commandSources = project.dockerfiles.flatMap((dockerfile) => pipInstallSources(dockerfile, filesByPath));
 
     // A file that something installs with -r is an install, whatever its name; one only ever read with -c is not.
     const requirementTargets = new Set<string>();
     const constraintTargets = new Set<string>();
-    for (const source of [...fileSources.values(), ...commandSources]) {
+    for (const source of [...fileSources.values(), ...environmentSources, ...commandSources]) {
       for (const include of source.includes) {
         if (include.target === null) continue;
         (include.type === "requirements" ? requirementTargets : constraintTargets).add(include.target);
@@ -137,63 +286,127 @@ export default defineRule<Options>({
       if (base.startsWith("constraints")) return true;
       return constraintTargets.has(file) && !base.startsWith("requirements") && path.posix.basename(path.posix.dirname(file)) !== "requirements";
     };
+    // `conda install --file spec.txt` reads conda specs, not pip requirements.
+    const isCondaSpecFile = (file: string) => condaSpecFiles.has(file) && !requirementTargets.has(file);
 
-    // Each requirements file and each pip command is the root of one install; a file read by several
-    // installs is pinned when any of them pins it (pip applies every -c and every == of an install to all of it).
+    // Each requirements file, environment `pip:` list and pip command is the root of one install; a file read by
+    // several installs is pinned when any of them pins it (pip applies every -c and every == of an install to all of it).
     const contexts = new Map<string, InstallContext[]>();
-    const commandContexts: InstallContext[] = [];
-    const roots: { source: InstallSource; isCommand: boolean }[] = [
-      ...[...fileSources.values()].map((source) => ({ source, isCommand: false })),
-      ...commandSources.map((source) => ({ source, isCommand: true })),
-    ];
-    for (const { source, isCommand } of roots) {
+    const rootContexts = new Map<InstallSource, InstallContext>();
+    // Dev, test and docs requirements are judged only when an install of the deployment reads them (`-r requirements-dev.txt`).
+    const deployed = new Set<string>();
+    const isDeployedRoot = (source: InstallSource) => source.command !== undefined || !(isDevelopmentFile(source.file) || compileSources.has(source.file));
+    for (const source of [...fileSources.values(), ...environmentSources, ...commandSources]) {
       // A file without includes adds nothing beyond its own pins, which are checked directly.
-      if (!isCommand && source.includes.length === 0) continue;
-      const closure = installClosure(source, fileSources);
-      if (isCommand) commandContexts.push(closure.context);
-      for (const file of closure.files) {
-        const existing = contexts.get(file);
-        if (existing) existing.push(closure.context);
-        else contexts.set(file, [closure.context]);
+      if (!source.command && source.includes.length === 0) {
+        if (isDeployedRoot(source)) deployed.add(source.file);
+        continue;
       }
+      const closure = installClosure(source, fileSources);
+      rootContexts.set(source, closure.context);
+      for (const file of closure.files) contexts.set(file, [...(contexts.get(file) ?? []), closure.context]);
+      if (isDeployedRoot(source)) for (const file of [source.file, ...closure.files]) deployed.add(file);
     }
 
-    let judged = 0;
+    let judged = osPackageCommands;
     for (const source of fileSources.values()) {
-      if (isConstraintsOnly(source.file)) continue;
+      if (isConstraintsOnly(source.file) || isCondaSpecFile(source.file) || !deployed.has(source.file)) continue;
       judged++;
       const installContext = unionOf([ownPins(source), ...(contexts.get(source.file) ?? [])]);
-      for (const requirement of source.requirements) {
-        judgeRequirement(report, options, ignored, requirement, source, installContext);
+      for (const requirement of source.requirements) judgeRequirement(state, requirement, source, installContext);
+    }
+    for (const file of condaSpecFiles) {
+      const requirementsFile = filesByPath.get(file);
+      if (!requirementsFile || requirementTargets.has(file)) continue;
+      judged++;
+      for (const requirement of requirementsFile.requirements) {
+        const spec = requirement.type === "package" ? parseCondaSpec(requirement.text) : null;
+        if (spec) judgeCondaSpec(state, spec, file, requirement.location);
       }
     }
-    commandSources.forEach((source, index) => {
+    for (const source of [...environmentSources, ...commandSources]) {
       judged++;
-      const installContext = commandContexts[index] ?? emptyContext();
-      for (const requirement of source.requirements) {
-        judgeRequirement(report, options, ignored, requirement, source, installContext);
-      }
-    });
-    const compiledFolders = new Set(
-      project.requirementsFiles
-        .filter((file) => {
-          const packages = file.requirements.filter((requirement) => requirement.type === "package");
-          return packages.length > 0 && packages.every(isExactPin);
-        })
-        .map((file) => path.posix.dirname(file.path)),
-    );
-    for (const pyproject of project.pyprojects) {
-      if (pyproject.dependencies.length === 0) continue;
+      const installContext = unionOf([ownPins(source), rootContexts.get(source) ?? emptyContext()]);
+      for (const requirement of source.requirements) judgeRequirement(state, requirement, source, installContext);
+    }
+    judged += lockedEnvironments.length;
+    for (const environment of environments) {
       judged++;
-      if (hasLock(pyproject, project, compiledFolders)) continue;
-      for (const requirement of pyproject.dependencies) judgePyprojectDependency(report, options, ignored, requirement, pyproject.path);
+      for (const dependency of environment.dependencies) judgeCondaSpec(state, dependency.spec, environment.path, dependency.location);
+    }
+    for (const command of condaCommands) {
+      judged++;
+      for (const { spec, location } of command.specs) judgeCondaSpec(state, spec, command.file, location);
     }
 
+    const compiled = compiledRequirements(project);
+    const compiledFiles = new Set(compiled.values());
+    // A Dockerfile that builds from a lock or a compiled requirements file does not resolve the pyproject's ranges by itself.
+    // (`poetry install --no-root` before `pip install .`, or `pip install -r requirements.txt` compiled from it).
+    const buildsFromLock = (install: ProjectInstall): boolean =>
+      lockCommands.some((command) => command.dockerfile === install.dockerfile && command.manifest === install.pyproject) ||
+      commandSources.some(
+        (source) =>
+          source.file === install.dockerfile.path &&
+          source.includes.some((include) => include.target !== null && compiledFiles.has(include.target) && path.posix.dirname(include.target) === path.posix.dirname(install.pyproject)),
+      );
+    const installedManifests = new Set<string>([
+      ...projectInstalls.map((install) => install.pyproject),
+      ...lockCommands.flatMap((command) => (command.manifest === null ? [] : [command.manifest])),
+    ]);
+    for (const pyproject of project.pyprojects) {
+      if (pyproject.dependencies.length === 0) continue;
+      const lock = lockOf(pyproject, project, compiled, exists);
+      // A package's ranges are its contract with whoever installs it (a library, a client SDK): they are
+      // judged when an image of this project installs it, or when it is an application (no build backend).
+      if (lock === null && !installedManifests.has(pyproject.path) && (pyproject.isPackage || isDevelopmentFile(pyproject.path))) continue;
+      judged++;
+      if (lock === null) {
+        for (const requirement of pyproject.dependencies) {
+          judgeManifestDependency(state, requirement, pyproject.path, (data) => ({ messageId: "pyprojectNoLock", data: { ...data, file: pyproject.path } }));
+        }
+        continue;
+      }
+      const bypass = projectInstalls.find((install) => install.pyproject === pyproject.path && !buildsFromLock(install));
+      if (!bypass) continue;
+      const lockName = path.posix.basename(lock);
+      const fix = LOCK_FIXES[lockName] ?? `pip install -r ${lock}, then pip install --no-deps .`;
+      for (const requirement of pyproject.dependencies) {
+        judgeManifestDependency(state, requirement, pyproject.path, (data) => ({
+          messageId: "lockNotUsed",
+          data: { ...data, file: pyproject.path, dockerfile: bypass.dockerfile.path, line: bypass.location.line, command: bypass.text, lock, fix },
+        }));
+      }
+    }
+
+    for (const pipfile of project.pipfiles) {
+      if (pipfile.packages.length === 0 || (isDevelopmentFile(pipfile.path) && !installedManifests.has(pipfile.path))) continue;
+      judged++;
+      if (exists(besides(pipfile.path, "Pipfile.lock"))) continue;
+      for (const requirement of pipfile.packages) {
+        judgeManifestDependency(state, requirement, pipfile.path, (data) => ({
+          messageId: "pipfileNoLock",
+          data: { ...data, specifier: requirement.text, file: pipfile.path },
+        }));
+      }
+    }
+
+    judgeLockCommands(state, exists, lockCommands);
+
     if (judged === 0) {
-      context.skip("The project has no requirements files, no pyproject.toml dependencies and no pip install in a Dockerfile.");
+      context.skip("The project has no requirements files, pyproject.toml or Pipfile dependencies, conda environments, and no pip or conda install in a Dockerfile.");
     }
   },
 });
+
+function partition<T>(items: T[], predicate: (item: T) => boolean): [T[], T[]] {
+  return [items.filter(predicate), items.filter((item) => !predicate(item))];
+}
+
+function besides(file: string, name: string): string {
+  const folder = path.posix.dirname(file);
+  return folder === "." ? name : `${folder}/${name}`;
+}
 
 function emptyContext(): InstallContext {
   return { pinned: new Set(), constraintFiles: new Set(), unknownConstraints: false };
@@ -220,22 +433,33 @@ function unionOf(contexts: InstallContext[]): InstallContext {
   return union;
 }
 
+function resolvedIncludes(fromFile: string, includes: RequirementsInclude[], filesByPath: Map<string, RequirementsFile>): ResolvedInclude[] {
+  return includes.map((include) => {
+    const resolved = resolveInclude(fromFile, include.target);
+    return { type: include.type, target: resolved !== null && filesByPath.has(resolved) ? resolved : null };
+  });
+}
+
 function fileSource(requirementsFile: RequirementsFile, filesByPath: Map<string, RequirementsFile>): InstallSource {
   return {
     file: requirementsFile.path,
     requirements: requirementsFile.requirements,
-    includes: requirementsFile.includes.map((include) => {
-      const resolved = resolveInclude(requirementsFile.path, include.target);
-      return { type: include.type, target: resolved !== null && filesByPath.has(resolved) ? resolved : null };
-    }),
+    includes: resolvedIncludes(requirementsFile.path, requirementsFile.includes, filesByPath),
+    canHoldHashes: true,
   };
 }
 
-/** `===anything`, or `==` with one valid PEP 440 version (so not `==1.*` and not `==latest`). */
-function isExactPin(requirement: Requirement): boolean {
-  return requirement.specifiers.some(
-    (specifier) => (specifier.operator === "===" && specifier.version !== "") || (specifier.operator === "==" && !specifier.version.includes("*") && validVersion(specifier.version) !== null),
-  );
+function environmentSource(environment: CondaEnvironment, filesByPath: Map<string, RequirementsFile>, isMlflowModel: boolean): InstallSource {
+  const pip = environment.pip as NonNullable<CondaEnvironment["pip"]>;
+  // MLflow writes one pip list to both conda.yaml and requirements.txt: a package is judged once, in requirements.txt.
+  const sibling = isMlflowModel ? filesByPath.get(besides(environment.path, "requirements.txt")) : undefined;
+  const inSibling = new Set((sibling?.requirements ?? []).map((requirement) => normaliseName(requirementName(requirement))));
+  return {
+    file: environment.path,
+    requirements: pip.requirements.filter((requirement) => !inSibling.has(normaliseName(requirementName(requirement)))),
+    includes: resolvedIncludes(environment.path, pip.includes, filesByPath),
+    canHoldHashes: false,
+  };
 }
 
 /**
@@ -249,7 +473,7 @@ function installClosure(root: InstallSource, fileSources: Map<string, InstallSou
   const pending: { source: InstallSource; constraint: boolean }[] = [{ source: root, constraint: false }];
   if (!root.command) seen.add(root.file);
   while (pending.length > 0) {
-    const { source, constraint } = pending.pop() as { source: InstallSource; constraint: boolean };
+    const { source, constraint } = pending.pop() as (typeof pending)[number];
     if (!source.command && !constraint) installed.push(source.file);
     for (const requirement of source.requirements) {
       if (requirement.name && requirement.type === "package" && isExactPin(requirement)) context.pinned.add(normaliseName(requirement.name));
@@ -272,319 +496,122 @@ function installClosure(root: InstallSource, fileSources: Map<string, InstallSou
   return { files: installed, context };
 }
 
-/** The requirement as written, without extras and markers: `pandas`, `scikit-learn>=1.4`, `numpy ^1.26` (Poetry). */
-function writtenAs(name: string, requirement: Requirement): string {
-  const specifiers = requirement.specifiers.map((specifier) => `${specifier.operator}${specifier.version}`).join(",");
-  if (specifiers === "") return name;
-  return /^[=<>!~]/.test(specifiers) ? `${name}${specifiers}` : `${name} ${specifiers}`;
-}
-
-function judgeRequirement(
-  report: Report,
-  options: Options,
-  ignored: Set<string>,
-  requirement: Requirement,
-  source: InstallSource,
-  installContext: InstallContext,
-): void {
-  const name = requirement.name ?? nameFromUrl(requirement.url ?? requirement.text);
-  if (ignored.has(normaliseName(name))) return;
-  if (requirement.type === "local") return;
-  if (requirement.type === "vcs" || requirement.type === "url") {
-    judgeSourceUrl(report, options, requirement, name, source.file);
-    return;
-  }
-  if (isExactPin(requirement)) return;
+function judgeRequirement(state: State, requirement: Requirement, source: InstallSource, installContext: InstallContext): void {
+  const name = requirementName(requirement);
   const normalised = normaliseName(name);
-  if (installContext.pinned.has(normalised) || installContext.unknownConstraints) return;
-  if (source.command) {
-    if (INSTALLER_TOOLING.has(normalised) && !options.reportInstallerTooling) return;
+  if (state.ignored.has(normalised) || requirement.type === "local") return;
+  const at = requirement.location;
+  if (requirement.type === "vcs" || requirement.type === "url") {
+    const finding = sourceUrlFinding(requirement, name, state.options.allowVcsTags);
+    if (finding) state.report({ ...finding, file: source.file, at });
+    else if (requirement.type === "url") judgeHash(state, requirement, name, source);
+    return;
+  }
+  if (!isExactPin(requirement) && !installContext.pinned.has(normalised) && !installContext.unknownConstraints) {
+    if (source.command && INSTALLER_TOOLING.has(normalised) && !state.options.reportInstallerTooling) return;
     // `--no-index` installs only from local wheel folders (--find-links), built by an earlier step.
-    if (source.command.noIndex) return;
+    if (source.command?.noIndex) return;
+    const constraints = [...installContext.constraintFiles].sort();
+    const data = { name, specifier: writtenAs(name, requirement) };
+    if (constraints.length > 0) {
+      state.report({ messageId: "unpinnedConstrained", data: { ...data, constraints: constraints.join(" or ") }, file: source.file, at });
+    } else {
+      state.report({ messageId: "unpinned", data, file: source.file, at });
+    }
+    return;
   }
-  const constraints = [...installContext.constraintFiles].sort();
-  const data = { name, specifier: writtenAs(name, requirement) };
-  if (constraints.length > 0) {
-    report({ messageId: "unpinnedConstrained", data: { ...data, constraints: constraints.join(" or ") }, file: source.file, at: requirement.location });
-  } else {
-    report({ messageId: "unpinned", data, file: source.file, at: requirement.location });
-  }
+  judgeHash(state, requirement, name, source);
 }
 
-function judgePyprojectDependency(report: Report, options: Options, ignored: Set<string>, requirement: Requirement, file: string): void {
-  const name = requirement.name ?? nameFromUrl(requirement.url ?? requirement.text);
-  if (ignored.has(normaliseName(name)) || requirement.type === "local") return;
+/** With requireHashes, a requirements-file entry pip would download needs a `--hash` (VCS checkouts and local paths cannot have one). */
+function judgeHash(state: State, requirement: Requirement, name: string, source: InstallSource): void {
+  if (!state.options.requireHashes || !source.canHoldHashes || requirement.editable) return;
+  if (requirement.hashes.length > 0 || HASH_FRAGMENT.test(requirement.url ?? "")) return;
+  state.report({ messageId: "missingHash", data: { name }, file: source.file, at: requirement.location });
+}
+
+/** A pyproject.toml or Pipfile dependency that no lock pins: exact pins and local paths pass, VCS refs must be commits. */
+function judgeManifestDependency(
+  state: State,
+  requirement: Requirement,
+  file: string,
+  unpinned: (data: { name: string; specifier: string }) => Pick<ReportDescriptor, "messageId" | "data">,
+): void {
+  const name = requirementName(requirement);
+  if (state.ignored.has(normaliseName(name)) || requirement.type === "local") return;
   if (requirement.type === "vcs" || requirement.type === "url") {
-    judgeSourceUrl(report, options, requirement, name, file);
+    const finding = sourceUrlFinding(requirement, name, state.options.allowVcsTags);
+    if (finding) state.report({ ...finding, file, at: requirement.location });
     return;
   }
   if (isExactPin(requirement)) return;
-  report({ messageId: "pyprojectNoLock", data: { name, specifier: writtenAs(name, requirement), file }, file, at: requirement.location });
+  state.report({ ...unpinned({ name, specifier: writtenAs(name, requirement) }), file, at: requirement.location });
 }
 
-/** Checks that a VCS URL or a forge archive URL names a full commit. */
-function judgeSourceUrl(report: Report, options: Options, requirement: Requirement, name: string, file: string): void {
-  const url = requirement.url ?? requirement.text;
-  if (requirement.hashes.length > 0 || HASH_FRAGMENT.test(url)) return;
-  const ref = requirement.type === "vcs" ? vcsRef(url) : archiveRef(url);
-  if (ref === undefined) return; // a plain download URL of one file
-  if (ref !== null && ref.includes("$")) return; // set at build time
-  if (ref !== null && FULL_COMMIT.test(ref)) return;
-  if (ref !== null && /^(svn|bzr)\+/.test(url) && /^\d+$/.test(ref)) return; // a Subversion revision never changes
-  // Shown without the fragment, the ref and any credentials (`https://${TOKEN}@host`, `user:password@`).
-  let shownUrl = url.replace(/#.*$/, "").replace(/^([a-z+]+:\/\/)(?!git@)[^/@]*@/i, "$1");
-  if (requirement.type === "vcs" && ref !== null) shownUrl = shownUrl.slice(0, shownUrl.length - ref.length - 1);
-  const shortSha = ref !== null && /^[0-9a-f]{7,39}$/i.test(ref) && /[a-f]/i.test(ref);
-  if (ref !== null && !shortSha && VERSION_LIKE_TAG.test(ref) && !/^refs\/heads\//.test(ref)) {
-    if (options.allowVcsTags) return;
-    report({ messageId: "vcsTag", data: { name, url: shownUrl, ref: `'${ref.replace(/^refs\/tags\//, "")}'` }, file, at: requirement.location });
-    return;
-  }
-  const described =
-    ref === null ? "no ref (the default branch)"
-    : shortSha ? `short sha '${ref}'`
-    : `branch '${ref.replace(/^refs\/heads\//, "")}'`;
-  report({ messageId: "vcsUnpinned", data: { name, url: shownUrl, ref: described }, file, at: requirement.location });
+function judgeCondaSpec(state: State, spec: CondaSpec, file: string, at: SourceLocation): void {
+  const normalised = normaliseName(spec.name);
+  // Virtual packages (`__cuda`, `__glibc`) describe the host; they are never installed.
+  if (spec.name.startsWith("__") || state.ignored.has(normalised) || isCondaPin(spec)) return;
+  if (INSTALLER_TOOLING.has(normalised) && !state.options.reportInstallerTooling) return;
+  // `=2.2` looks like a pin and is not one: say how conda reads it.
+  const series = spec.operator === "=" && spec.build === undefined && /^[\w.]+$/.test(spec.version);
+  const reading = series ? `, which conda reads as ${spec.version}.*` : "";
+  state.report({ messageId: "condaUnpinned", data: { name: spec.name, specifier: spec.text, reading }, file, at });
 }
 
-/** The `@ref` of a pip VCS URL (`git+https://host/org/repo.git@ref#egg=x`), or null when none is written. */
-function vcsRef(url: string): string | null {
-  const withoutFragment = url.replace(/^(git|hg|svn|bzr)\+/, "").replace(/#.*$/, "");
-  const schemeEnd = withoutFragment.indexOf("://");
-  // Credentials (`user:token@`, `${TOKEN}@`, `git@`) end at the last `@` before the first slash.
-  const rest = (schemeEnd >= 0 ? withoutFragment.slice(schemeEnd + 3) : withoutFragment).replace(/^[^/]*@/, "");
-  // The ref follows the last `@` of the repository path.
-  const slash = rest.search(/[/:]/);
-  if (slash < 0) return null;
-  const repositoryPath = rest.slice(slash + 1);
-  const at = repositoryPath.lastIndexOf("@");
-  if (at < 0) return null;
-  const ref = repositoryPath.slice(at + 1);
-  return ref === "" ? null : ref;
-}
-
-/**
- * The ref of a source archive URL from a forge (GitHub, GitLab, Bitbucket), or undefined when the URL
- * is not such an archive (then it names one file, which does not move).
- */
-function archiveRef(url: string): string | null | undefined {
-  const clean = url.replace(/[?#].*$/, "");
-  const patterns: RegExp[] = [
-    /^https?:\/\/github\.com\/[^/]+\/[^/]+\/archive\/(.+?)\.(?:zip|tar\.gz|tgz)$/i,
-    /^https?:\/\/(?:api\.)?github\.com\/(?:repos\/)?[^/]+\/[^/]+\/(?:tarball|zipball)(?:\/(.+))?$/i,
-    /^https?:\/\/codeload\.github\.com\/[^/]+\/[^/]+\/(?:zip|tar\.gz|legacy\.tar\.gz|legacy\.zip)\/(.+)$/i,
-    /^https?:\/\/gitlab\.[^/]+\/.+?\/-\/archive\/([^/]+)\/[^/]+$/i,
-    /^https?:\/\/bitbucket\.org\/[^/]+\/[^/]+\/get\/(.+?)\.(?:zip|tar\.gz|tar\.bz2)$/i,
-  ];
-  for (const pattern of patterns) {
-    const match = pattern.exec(clean);
-    if (match) return match[1] ?? null;
-  }
-  return undefined;
-}
-
-/** A readable name for a requirement written as a URL: the repository or file name. */
-function nameFromUrl(url: string): string {
-  const egg = /[#&]egg=([A-Za-z0-9._-]+)/.exec(url);
-  if (egg?.[1]) return egg[1];
-  const withoutRef = url.replace(/[?#].*$/, "").replace(/@[^/@]*$/, "");
-  const parts = withoutRef.split("/").filter((part) => part !== "");
-  // Forge archives name the repository before `/archive/`, `/tarball/`, `/-/archive/`, `/get/`.
-  const marker = parts.findIndex((part, index) => index >= 3 && /^(?:archive|tarball|zipball|get|-)$/.test(part));
-  const repository = marker > 0 ? parts[marker - 1] : parts[parts.length - 1];
-  return (repository ?? url).replace(/\.git$/, "");
-}
-
-/** `compiledFolders`: folders holding a requirements file with packages, every one of them pinned. */
-function hasLock(pyproject: PyprojectFile, project: ProjectModel, compiledFolders: Set<string>): boolean {
-  const folder = path.posix.dirname(pyproject.path);
-  const inFolder = (name: string) => (folder === "." ? name : `${folder}/${name}`);
-  if (LOCK_FILES.some((lock) => project.hasFile(inFolder(lock)))) return true;
-  // A requirements file compiled from the pyproject (uv pip compile, pip-compile, poetry export) is a lock too.
-  if (compiledFolders.has(folder)) return true;
-  // A member of a uv workspace is locked by the workspace root's uv.lock.
-  return project.pyprojects.some((root) => {
-    if (!root.uvWorkspaceMembers || root === pyproject) return false;
-    const rootFolder = path.posix.dirname(root.path);
-    const relative = rootFolder === "." ? folder : folder.startsWith(`${rootFolder}/`) ? folder.slice(rootFolder.length + 1) : null;
-    if (relative === null || relative === ".") return false;
-    const matches = (globs: string[] | undefined) => (globs ?? []).some((glob) => globToRegExp(glob).test(relative));
-    return matches(root.uvWorkspaceMembers) && !matches(root.uvWorkspaceExclude) && project.hasFile(rootFolder === "." ? "uv.lock" : `${rootFolder}/uv.lock`);
+/** `environment.yml`-like files and MLflow models' `conda.yaml` (not `python_env.yaml`, which only names requirements.txt). */
+function condaEnvironments(project: ProjectModel): CondaEnvironment[] {
+  return project.filesOfKind("conda-env", "mlflow-env").flatMap((file) => {
+    if (file.kind === "mlflow-env" && !/^conda\.ya?ml$/i.test(path.posix.basename(file.path))) return [];
+    return (project.yamlDocuments.get(file.path) ?? []).flatMap((document) => {
+      const environment = condaEnvironmentOf(document, file.path);
+      return environment ? [environment] : [];
+    });
   });
 }
 
-function globToRegExp(glob: string): RegExp {
-  const normalised = glob.replace(/^\.\//, "").replace(/\/$/, "");
-  let pattern = "";
-  for (let index = 0; index < normalised.length; index++) {
-    const char = normalised[index] as string;
-    if (char === "*" && normalised[index + 1] === "*") {
-      pattern += ".*";
-      index++;
-    } else if (char === "*") pattern += "[^/]*";
-    else if (char === "?") pattern += "[^/]";
-    else pattern += char.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+/** Folders holding a requirements file with packages, every one of them pinned: what `uv pip compile` or `poetry export` write. */
+function compiledRequirements(project: ProjectModel): Map<string, string> {
+  const compiled = new Map<string, string>();
+  for (const file of project.requirementsFiles) {
+    const packages = file.requirements.filter((requirement) => requirement.type === "package");
+    const folder = path.posix.dirname(file.path);
+    if (packages.length > 0 && packages.every(isExactPin) && !compiled.has(folder)) compiled.set(folder, file.path);
   }
-  return new RegExp(`^${pattern}$`);
+  return compiled;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Dockerfile `pip install` commands
-
-interface PipInvocation {
-  /** The words after `install` (or `wheel`/`download`). */
-  args: ShellCommand["words"];
+/** The lock that pins a pyproject's ranges: a lock file beside it, a uv workspace root's uv.lock, or a compiled requirements file. */
+function lockOf(pyproject: PyprojectFile, project: ProjectModel, compiled: Map<string, string>, exists: (file: string) => boolean): string | null {
+  const folder = path.posix.dirname(pyproject.path);
+  const lockFile = LOCK_FILES.map((lock) => besides(pyproject.path, lock)).find(exists);
+  if (lockFile) return lockFile;
+  const compiledFile = compiled.get(folder);
+  if (compiledFile) return compiledFile;
+  // A member of a uv workspace is locked by the workspace root's uv.lock.
+  for (const root of project.pyprojects) {
+    if (!root.uvWorkspaceMembers || root === pyproject) continue;
+    const rootFolder = path.posix.dirname(root.path);
+    const relative = rootFolder === "." ? folder : folder.startsWith(`${rootFolder}/`) ? folder.slice(rootFolder.length + 1) : null;
+    if (relative === null || relative === ".") continue;
+    const matches = (globs: string[] | undefined) => (globs ?? []).some((glob) => globToRegExp(glob).test(relative));
+    const rootLock = besides(root.path, "uv.lock");
+    if (matches(root.uvWorkspaceMembers) && !matches(root.uvWorkspaceExclude) && exists(rootLock)) return rootLock;
+  }
+  return null;
 }
 
-const PYTHON = /^python(?:\d+(?:\.\d+)?)?$/;
-const PIP = /^pip(?:\d+(?:\.\d+)?)?$/;
-/** pip's general options that take a value, which may come before the subcommand. */
-const GENERAL_OPTIONS_WITH_VALUE = new Set([
-  "--python", "--log", "--log-file", "--proxy", "--retries", "--timeout", "--exists-action", "--trusted-host",
-  "--cert", "--client-cert", "--cache-dir", "--use-feature", "--use-deprecated", "--resume-retries", "--keyring-provider",
-]);
-
-/** Finds `pip install` (and `pip wheel`/`pip download`, which fetch what a later `--no-index` install uses) in one simple command. */
-function pipInvocation(command: ShellCommand): PipInvocation | null {
-  const words = command.words;
-  let start = 0;
-  // Prefixes that run the rest as a command: sudo, env, exec, time, nice, with their options and VAR=value.
-  for (;;) {
-    const text = words[start]?.text ?? "";
-    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(text)) start++;
-    else if (["sudo", "env", "exec", "time", "nice", "nohup", "command"].includes(path.posix.basename(text))) {
-      start++;
-      while ((words[start]?.text ?? "").startsWith("-")) start++;
-    } else break;
-  }
-  const program = path.posix.basename(words[start]?.text ?? "");
-  let index: number;
-  if (PIP.test(program)) index = start + 1;
-  else if (PYTHON.test(program)) {
-    let cursor = start + 1;
-    while (cursor < words.length && words[cursor]?.text !== "-m" && (words[cursor]?.text ?? "").startsWith("-")) cursor++;
-    if (words[cursor]?.text !== "-m" || words[cursor + 1]?.text !== "pip") return null;
-    index = cursor + 2;
-  } else if (program === "uv") {
-    if (words[start + 1]?.text !== "pip") return null;
-    index = start + 2;
-  } else return null;
-  // General options may precede the subcommand: `pip --no-cache-dir install`.
-  while (index < words.length && (words[index]?.text ?? "").startsWith("-")) {
-    index += GENERAL_OPTIONS_WITH_VALUE.has(words[index]?.text ?? "") ? 2 : 1;
-  }
-  const subcommand = words[index]?.text;
-  if (subcommand !== "install" && subcommand !== "wheel" && subcommand !== "download") return null;
-  return { args: words.slice(index + 1) };
-}
-
-/** Simple commands of a RUN instruction, with the script of `sh -c '...'` opened up. */
-function runCommands(instruction: DockerInstruction): ShellCommand[] {
-  const commands: ShellCommand[] = [];
-  for (const command of instruction.commands) {
-    commands.push(command);
-    const words = command.words;
-    const shell = path.posix.basename(words[0]?.text ?? "");
-    if (!["sh", "bash", "dash", "ash", "zsh"].includes(shell)) continue;
-    const flag = words.findIndex((word, index) => index > 0 && /^-[a-z]*c[a-z]*$/.test(word.text));
-    const script = flag > 0 ? words[flag + 1] : undefined;
-    if (!script) continue;
-    // Locations inside the quoted script point at the script word itself.
-    const inner = tokenizeShell(script.text, new LineIndex(script.text));
-    for (const innerCommand of inner) {
-      commands.push({
-        location: script.location,
-        words: innerCommand.words.map((word) => ({ text: word.text, location: script.location })),
-      });
-    }
-  }
-  return commands;
-}
-
-function pipInstallSources(dockerfile: DockerfileModel, filesByPath: Map<string, RequirementsFile>): InstallSource[] {
-  const sources: InstallSource[] = [];
-  const resolver = new ImagePathResolver(dockerfile, filesByPath);
-  for (const instruction of dockerfile.instructions) {
-    resolver.track(instruction);
-    if (instruction.keyword !== "RUN") continue;
-    for (const command of runCommands(instruction)) {
-      const invocation = pipInvocation(command);
-      if (!invocation) continue;
-      const parsed = parsePipInstallArguments(invocation.args);
-      sources.push({
-        file: dockerfile.path,
-        requirements: parsed.requirements,
-        includes: parsed.includes.map((include) => ({ type: include.type, target: resolver.resolve(include.target, instruction.stageIndex) })),
-        command: { noIndex: parsed.options.includes("--no-index") },
-      });
-    }
-  }
-  return sources;
-}
-
-/**
- * Maps a path inside the image (`/app/requirements.txt`, `requirements/prod.txt` after `WORKDIR /app`)
- * back to the project file it was copied from, through the stage's COPY/ADD instructions, or by
- * guessing the build context is the Dockerfile's folder or the project root.
- */
-class ImagePathResolver {
-  private readonly workdirs = new Map<number, string>();
-  private readonly copies = new Map<number, { sources: string[]; destination: string }[]>();
-  private readonly dockerfileFolder: string;
-
-  constructor(
-    dockerfile: DockerfileModel,
-    private readonly filesByPath: Map<string, RequirementsFile>,
-  ) {
-    this.dockerfileFolder = path.posix.dirname(dockerfile.path);
-  }
-
-  track(instruction: DockerInstruction): void {
-    const stage = instruction.stageIndex;
-    const workdir = this.workdirs.get(stage) ?? "/";
-    if (instruction.keyword === "WORKDIR") {
-      const target = instruction.words[0]?.text ?? "";
-      if (target && !target.includes("$")) this.workdirs.set(stage, path.posix.resolve(workdir, target));
-    }
-    if ((instruction.keyword === "COPY" || instruction.keyword === "ADD") && !instruction.flags["from"] && !instruction.execForm) {
-      const words = instruction.words.map((word) => word.text);
-      const destination = words.pop();
-      if (!destination || words.length === 0) return;
-      const absolute = path.posix.resolve(workdir, destination) + (destination.endsWith("/") || destination === "." ? "/" : "");
-      const list = this.copies.get(stage) ?? [];
-      list.push({ sources: words, destination: absolute });
-      this.copies.set(stage, list);
-    }
-  }
-
-  resolve(target: string, stage: number): string | null {
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target) || target.includes("$")) return null;
-    const workdir = this.workdirs.get(stage) ?? "/";
-    const inImage = path.posix.resolve(workdir, target);
-    const candidates: string[] = [];
-    for (const copy of [...(this.copies.get(stage) ?? [])].reverse()) {
-      for (const source of copy.sources) {
-        const cleanSource = source.replace(/\/$/, "");
-        if (copy.destination.endsWith("/")) {
-          // `COPY requirements.txt /app/` or `COPY requirements/ /app/requirements/`
-          const folder = copy.destination.slice(0, -1);
-          if (inImage === `${folder}/${path.posix.basename(cleanSource)}`) candidates.push(cleanSource);
-          if (inImage.startsWith(`${folder}/`)) candidates.push(path.posix.join(cleanSource, inImage.slice(folder.length + 1)));
-        } else if (inImage === copy.destination) {
-          candidates.push(cleanSource);
-        } else if (inImage.startsWith(`${copy.destination}/`)) {
-          candidates.push(path.posix.join(cleanSource, inImage.slice(copy.destination.length + 1)));
-        }
-      }
-    }
-    if (!path.posix.isAbsolute(target)) candidates.push(target);
-    candidates.push(path.posix.basename(target));
-    for (const candidate of candidates) {
-      for (const context of [this.dockerfileFolder, "."]) {
-        const resolved = path.posix.normalize(path.posix.join(context, candidate));
-        if (!resolved.startsWith("..") && this.filesByPath.has(resolved)) return resolved;
-      }
-    }
-    return null;
+/** `uv sync`, `pdm install` and `pipenv install` without their strict flag, when the lock they would install exists. */
+function judgeLockCommands(state: State, exists: (file: string) => boolean, commands: LockCommand[]): void {
+  for (const { run, dockerfile, invocation, manifest } of commands) {
+    if (invocation.mode !== "relock" || manifest === null) continue;
+    const lock = besides(manifest, { uv: "uv.lock", pdm: "pdm.lock", pipenv: "Pipfile.lock", poetry: "poetry.lock" }[invocation.tool]);
+    if (!exists(lock)) continue;
+    state.report({
+      messageId: "lockNotEnforced",
+      data: { command: invocation.text, lock, manifest, strict: invocation.strict },
+      file: dockerfile.path,
+      at: run.command.location,
+    });
   }
 }
