@@ -1,5 +1,6 @@
 import { createColors } from "picocolors";
 import type { CheckResult } from "../check.js";
+import { describeBuild } from "../kustomize.js";
 import type { Severity } from "../model.js";
 import { SECTIONS } from "../sections.js";
 import { TOOL } from "../version.js";
@@ -12,6 +13,33 @@ export interface TextOptions {
 
 function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? "" : "s"}`;
+}
+
+const RULE_INDENT = "      ";
+const RULE_LINE_WIDTH = 100;
+
+/** The section's rules with their outcome (`✔ id`, `✖ id`, `– id` when skipped), wrapped under the section line. */
+function ruleLines(result: CheckResult, sectionId: string, c: ReturnType<typeof createColors>): string[] {
+  const entries = result.rules
+    .filter((rule) => rule.section === sectionId && rule.status !== "off")
+    .map((rule) => {
+      const mark = rule.status === "pass" ? c.green("✔") : rule.status === "fail" ? c.red("✖") : c.dim("–");
+      return { width: rule.id.length + 2, text: `${mark} ${rule.status === "skip" ? c.dim(rule.id) : rule.id}` };
+    });
+  const lines: string[] = [];
+  let line = "";
+  let width = 0;
+  for (const entry of entries) {
+    if (width > 0 && RULE_INDENT.length + width + 2 + entry.width > RULE_LINE_WIDTH) {
+      lines.push(RULE_INDENT + line);
+      line = "";
+      width = 0;
+    }
+    line += (width > 0 ? "  " : "") + entry.text;
+    width += (width > 0 ? 2 : 0) + entry.width;
+  }
+  if (width > 0) lines.push(RULE_INDENT + line);
+  return lines;
 }
 
 function formatOne(result: CheckResult, options: TextOptions): string {
@@ -32,12 +60,19 @@ function formatOne(result: CheckResult, options: TextOptions): string {
     const score = section.score === null ? c.dim("n/a".padStart(3)) : String(section.score).padStart(3);
     const detail = section.score === null ? c.dim("  (no rule applies)") : "";
     lines.push(`  ${mark} ${section.title.padEnd(titleWidth)}  ${score}  ${checklist}${detail}`);
+    if (!options.quiet) lines.push(...ruleLines(result, section.id, c));
   }
   const scored = result.sections.filter((section) => section.score !== null && section.score < 100);
   if (scored.length > 0) {
     const weakest = scored.reduce((low, section) => ((section.score ?? 0) < (low.score ?? 0) ? section : low));
     lines.push("");
     lines.push(`Weakest section: ${c.bold(weakest.title)} (${weakest.score})`);
+  }
+
+  // Which kustomizations and charts were built by kubectl/helm and which were read without them.
+  if (result.builds.length > 0) {
+    lines.push("");
+    for (const build of result.builds) lines.push(c.dim(`  ${describeBuild(build)}`));
   }
 
   const findings = options.quiet ? result.findings.filter((finding) => finding.severity === "error") : result.findings;
