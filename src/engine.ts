@@ -1,3 +1,4 @@
+import type { MlreadyConfig } from "./config/load.js";
 import { INTERNAL_ERROR, type Finding, type Severity } from "./model.js";
 import type { ProjectModel } from "./project.js";
 import { formatMessage, type Rule, type RuleResult } from "./rule.js";
@@ -25,7 +26,7 @@ export function sortFindings(findings: Finding[]): Finding[] {
  * Runs each enabled rule over the project. A rule that throws becomes one `internal-error` finding
  * naming the rule (and the file it was reading, when it reported one), and the other rules still run.
  */
-export async function runRules(project: ProjectModel, rules: readonly Rule<object>[], settings: Map<string, RuleSetting>): Promise<RuleResult[]> {
+export async function runRules(project: ProjectModel, rules: readonly Rule<object>[], settings: Map<string, RuleSetting>, config: Readonly<MlreadyConfig> = {}): Promise<RuleResult[]> {
   const results: RuleResult[] = [];
   for (const rule of rules) {
     const { meta } = rule;
@@ -50,6 +51,7 @@ export async function runRules(project: ProjectModel, rules: readonly Rule<objec
     const context = {
       project,
       options: (setting?.options ?? meta.defaultOptions) as object,
+      config,
       report(descriptor: { messageId: string; data?: Record<string, string | number>; file?: string; at?: { line: number; column: number; endLine?: number; endColumn?: number } }) {
         const template = meta.messages[descriptor.messageId];
         if (template === undefined) throw new Error(`rule ${meta.id} reported unknown messageId "${descriptor.messageId}"`);
@@ -81,7 +83,7 @@ export async function runRules(project: ProjectModel, rules: readonly Rule<objec
         findings: [{
           ruleId: INTERNAL_ERROR,
           severity: "error",
-          message: `Rule ${meta.id} failed${lastFile ? ` while checking ${lastFile}` : ""}: ${detail}. This is a bug in mlready; please report it.`,
+          message: `Rule ${meta.id} failed${lastFile ? ` while checking ${lastFile}` : ""}: ${detail}. ${meta.id.includes("/") ? `This is a bug in the plugin that provides ${meta.id}; please report it to its authors.` : "This is a bug in mlready; please report it."}`,
           ...(lastFile ? { file: lastFile } : {}),
         }],
       });

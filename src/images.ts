@@ -155,3 +155,33 @@ export function canonicalImageName(reference: ImageReference): string {
 export function formatImageReference(reference: ImageReference): string {
   return `${imageName(reference)}${reference.tag !== undefined ? `:${reference.tag}` : ""}${reference.digest !== undefined ? `@${reference.digest}` : ""}`;
 }
+
+/**
+ * Images of software a team runs but does not build or release itself (datastores, brokers, proxies, monitoring,
+ * controllers, an MLflow tracking server). Matched on the image's last path segment, without registry and tag.
+ */
+const INFRASTRUCTURE_IMAGE = new RegExp(
+  "^(?:" +
+    [
+      "redis(?:-stack(?:-server)?)?", "valkey", "postgres(?:ql)?", "postgis", "pgbouncer", "mysql", "mariadb", "mongo(?:db)?", "memcached",
+      "rabbitmq", "kafka", "zookeeper", "cassandra", "elasticsearch", "opensearch", "etcd", "minio", "azurite", "nats(?:-streaming)?", "pulsar",
+      "clickhouse(?:-server)?", "influxdb", "neo4j", "qdrant", "weaviate", "milvus", "chroma(?:db)?", "prometheus", "alertmanager",
+      "pushgateway", "grafana", "loki", "promtail", "tempo", "jaeger(?:-[a-z-]+)?", "opentelemetry-collector(?:-[a-z]+)?", "otel(?:-[a-z-]+)?",
+      "fluentd", "fluent-bit", "vault", "consul", "dex", "envoy", "traefik", "haproxy", "kube-rbac-proxy", "configmap-reload",
+      "prometheus-config-reloader", "kube-state-metrics", "node-exporter", "mlflow", "blackbox-exporter", "prometheus-adapter",
+      "[a-z0-9-]*operator", "[a-z0-9_-]+[-_](?:controller|controller-manager|exporter|webhook)",
+    ].join("|") +
+    ")$",
+);
+/** Registries and organisations that publish platform software (Kubernetes add-ons, Argo, Flux, Knative...), not applications. */
+const INFRASTRUCTURE_PUBLISHER =
+  /^(?:(?:registry\.k8s\.io|k8s\.gcr\.io|gcr\.io\/google[-_]containers|gcr\.io\/knative-releases|gcr\.io\/stackdriver-agents)\/|(?:[^/]+\/)?(?:argoproj|fluxcd|jetstack|prometheus|prometheus-operator|grafana|bitnami|istio|linkerd|envoyproxy|dexidp)\/)/;
+/** Workload names of controllers and agents. */
+export const INFRASTRUCTURE_WORKLOAD_NAME = /(?:^|-)(?:operator|controller|controller-manager|webhook|exporter)$/;
+
+/** An image of infrastructure software (see INFRASTRUCTURE_IMAGE), from a container's `image:` text. */
+export function isInfrastructureImage(image: string): boolean {
+  const withoutDigest = image.split("@")[0] ?? image;
+  const baseName = ((withoutDigest.split("/").pop() ?? withoutDigest).split(":")[0] ?? "").toLowerCase();
+  return INFRASTRUCTURE_PUBLISHER.test(image.replace(/^docker\.io\//, "")) || INFRASTRUCTURE_IMAGE.test(baseName);
+}

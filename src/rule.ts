@@ -1,4 +1,5 @@
 import type { Finding, SectionId, Severity, SourceLocation } from "./model.js";
+import type { MlreadyConfig } from "./config/load.js";
 import type { ProjectModel } from "./project.js";
 
 export interface RuleMeta<Options extends object = Record<string, unknown>> {
@@ -21,6 +22,17 @@ export interface RuleMeta<Options extends object = Record<string, unknown>> {
   precision?: "very-high" | "high" | "medium" | "low";
   /** For security rules: CVSS-like severity from 0.1 to 10 (SARIF `security-severity`, GitHub's alert severity). */
   securitySeverity?: number;
+  /**
+   * Documentation of a plugin rule (built-in rules have docs/rules/<id>.md): `url` is SARIF's `helpUri` and
+   * where reports link; `markdown` is the help text of SARIF and `mlready explain`. Both optional.
+   */
+  docs?: RuleDocs;
+}
+
+/** Where a rule is documented (see {@link RuleMeta.docs}). */
+export interface RuleDocs {
+  url?: string;
+  markdown?: string;
 }
 
 export interface ReportDescriptor {
@@ -34,6 +46,8 @@ export interface ReportDescriptor {
 export interface RuleContext<Options extends object = Record<string, unknown>> {
   project: ProjectModel;
   options: Options;
+  /** The project-level configuration (e.g. `expectedPeakRps`); `{}` when there is none. */
+  config?: Readonly<MlreadyConfig>;
   report(descriptor: ReportDescriptor): void;
   /** The rule cannot judge this project (nothing it applies to): it neither passes nor fails. */
   skip(reason: string): void;
@@ -64,6 +78,8 @@ export interface RuleResult {
   /** Why the rule was skipped, when it was. */
   reason?: string;
   findings: Finding[];
+  /** A plugin rule's own documentation (its `meta.docs`). */
+  docs?: RuleDocs;
 }
 
 export function formatMessage(template: string, data: Record<string, string | number> = {}): string {

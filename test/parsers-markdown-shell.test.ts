@@ -248,3 +248,27 @@ describe("parseMakefile", () => {
     }
   });
 });
+
+describe("markdown paragraphs and shell details", () => {
+  it("keeps paragraphs of prose, also inside list items, with their lines", () => {
+    const document = parseMarkdown("# T\n\nFirst line\nsecond line.\n\n- item one\n\n```\ncode\n```\n", "README.md");
+    expect(document.paragraphs.map((paragraph) => [paragraph.location.line, paragraph.text])).toEqual([
+      [3, "First line\nsecond line."],
+      [6, "item one"],
+    ]);
+  });
+
+  it("ends an arithmetic expansion at its closing parentheses", () => {
+    const script = parseShellScript("x=$((1 + (2 * 3)))\necho done\n", "a.sh");
+    expect(script.commands.map((command) => [command.location.line, command.words.map((word) => word.text)])).toEqual([
+      [1, ["x=$((1 + (2 * 3)))"]],
+      [2, ["echo", "done"]],
+    ]);
+  });
+
+  it("reads the options a shebang passes to the interpreter", () => {
+    expect(parseShellScript("#!/bin/bash -e\necho", "x.sh").interpreterFlags).toEqual(["-e"]);
+    expect(parseShellScript("#!/usr/bin/env -S bash -eu\necho", "x.sh")).toMatchObject({ interpreter: "bash", interpreterFlags: ["-eu"] });
+    expect(parseShellScript("#!/usr/bin/env bash\necho", "x.sh").interpreterFlags).toBeUndefined();
+  });
+});

@@ -18,6 +18,8 @@ export interface ShellScript {
   commands: ShellCommand[];
   /** The shebang interpreter, e.g. `bash`, when the first line names one. */
   interpreter?: string;
+  /** Options the shebang passes to the interpreter, e.g. `["-e"]` for `#!/bin/bash -e`. */
+  interpreterFlags?: string[];
 }
 
 export interface TokenizeOptions {
@@ -333,7 +335,8 @@ class Lexer {
     if (next === "(" && text[this.i + 2] === "(") {
       // Arithmetic: kept as written.
       const end = this.scan(this.i + 2, ")");
-      const stop = end < 0 ? this.i + 3 : Math.min(text.length, end + 2);
+      // `end` is the first `)` of the closing `))`.
+      const stop = end < 0 ? this.i + 3 : Math.min(text.length, end + 1);
       this.word += text.slice(this.i, stop);
       this.i = stop;
       return;
@@ -466,13 +469,28 @@ export function tokenizeShell(text: string, lineIndex: LineIndex, baseOffset = 0
 
 export function parseShellScript(text: string, path: string): ShellScript {
   const lineIndex = new LineIndex(text);
-  const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(text);
+  const shebang = /^#![ \t]*(\S+)([^\r\n]*)/.exec(text);
   let interpreter: string | undefined;
+  let flags: string[] = [];
   if (shebang) {
     const program = shebang[1] ?? "";
-    interpreter = program.endsWith("/env") ? shebang[2] : program.split("/").pop();
+    const rest = (shebang[2] ?? "").trim().split(/[ \t]+/).filter(Boolean);
+    if (program.endsWith("/env")) {
+      const args = rest[0] === "-S" ? rest.slice(1) : rest;
+      interpreter = args[0];
+      flags = args.slice(1);
+    } else {
+      interpreter = program.split("/").pop();
+      flags = rest;
+    }
+    flags = flags.filter((flag) => flag.startsWith("-"));
   }
-  return { path, commands: tokenizeShell(text, lineIndex), ...(interpreter ? { interpreter } : {}) };
+  return {
+    path,
+    commands: tokenizeShell(text, lineIndex),
+    ...(interpreter ? { interpreter } : {}),
+    ...(flags.length > 0 ? { interpreterFlags: flags } : {}),
+  };
 }
 
 /** Reserved words and wrappers that come before the program a command runs. */

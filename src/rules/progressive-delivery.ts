@@ -1,4 +1,5 @@
 import type { SourceLocation } from "../model.js";
+import { INFRASTRUCTURE_WORKLOAD_NAME, isInfrastructureImage } from "../images.js";
 import { isRecord, type KubernetesObject, type ObjectPath } from "../parsers/kubernetes.js";
 import { isTestPath } from "../paths.js";
 import { parseQuantity } from "../quantity.js";
@@ -21,30 +22,6 @@ const SERVING_KINDS = new Set(["Deployment", "StatefulSet", "Rollout", "Inferenc
 const POD_KINDS = new Set(["Deployment", "StatefulSet", "Rollout"]);
 /** Pod labels that tell two copies of one app apart: the slot of a blue/green pair or the track of a canary. */
 const SLOT_KEYS = new Set(["slot", "color", "colour", "version", "track", "variant", "app.kubernetes.io/version"]);
-
-/**
- * Images of software a team runs but does not release (datastores, brokers, proxies, monitoring, controllers,
- * an MLflow tracking server): their Deployments and StatefulSets are upgraded in place and are not asked for a
- * canary. Matched on the image's last path segment, without registry and tag.
- */
-const INFRASTRUCTURE_IMAGE = new RegExp(
-  "^(?:" +
-    [
-      "redis(?:-stack(?:-server)?)?", "valkey", "postgres(?:ql)?", "postgis", "pgbouncer", "mysql", "mariadb", "mongo(?:db)?", "memcached",
-      "rabbitmq", "kafka", "zookeeper", "cassandra", "elasticsearch", "opensearch", "etcd", "minio", "azurite", "nats(?:-streaming)?", "pulsar",
-      "clickhouse(?:-server)?", "influxdb", "neo4j", "qdrant", "weaviate", "milvus", "chroma(?:db)?", "prometheus", "alertmanager",
-      "pushgateway", "grafana", "loki", "promtail", "tempo", "jaeger(?:-[a-z-]+)?", "opentelemetry-collector(?:-[a-z]+)?", "otel(?:-[a-z-]+)?",
-      "fluentd", "fluent-bit", "vault", "consul", "dex", "envoy", "traefik", "haproxy", "kube-rbac-proxy", "configmap-reload",
-      "prometheus-config-reloader", "kube-state-metrics", "node-exporter", "mlflow",
-      "[a-z0-9-]*operator", "[a-z0-9_-]+[-_](?:controller|controller-manager|exporter|webhook)",
-    ].join("|") +
-    ")$",
-);
-/** Registries and organisations that publish platform software (Kubernetes add-ons, Argo, Flux, Knative...), not applications. */
-const INFRASTRUCTURE_PUBLISHER =
-  /^(?:(?:registry\.k8s\.io|k8s\.gcr\.io|gcr\.io\/google[-_]containers|gcr\.io\/knative-releases|gcr\.io\/stackdriver-agents)\/|(?:[^/]+\/)?(?:argoproj|fluxcd|jetstack|prometheus|prometheus-operator|grafana|bitnami|istio|linkerd|envoyproxy|dexidp)\/)/;
-/** Workload names of controllers and agents. */
-const INFRASTRUCTURE_NAME = /(?:^|-)(?:operator|controller|controller-manager|webhook|exporter)$/;
 
 export default defineRule<ProgressiveDeliveryOptions>({
   meta: {
@@ -212,12 +189,6 @@ function serviceSelector(service: KubernetesObject): Labels | null {
 }
 
 /** Image name without registry, path and tag: `ghcr.io/acme/redis:7@sha256:...` -> `redis`. */
-function imageName(image: string): string {
-  const withoutDigest = image.split("@")[0] as string;
-  const last = withoutDigest.split("/").pop() as string;
-  return (last.split(":")[0] as string).toLowerCase();
-}
-
 function containersOf(object: KubernetesObject): Record<string, unknown>[] {
   const containers = valueAt(object.value, ["spec", "template", "spec", "containers"]);
   return Array.isArray(containers) ? containers.filter(isRecord) : [];
@@ -228,11 +199,10 @@ function containersOf(object: KubernetesObject): Record<string, unknown>[] {
  * declares a port, and not every container runs infrastructure software (a datastore, a monitoring agent, a controller).
  */
 function isServingPods(object: KubernetesObject, services: KubernetesObject[]): boolean {
-  if (INFRASTRUCTURE_NAME.test(object.name ?? "")) return false;
+  if (INFRASTRUCTURE_WORKLOAD_NAME.test(object.name ?? "")) return false;
   const containers = containersOf(object);
   const images = containers.map((container) => container["image"]).filter((image): image is string => typeof image === "string");
-  const isInfrastructure = (image: string) => INFRASTRUCTURE_PUBLISHER.test(image.replace(/^docker\.io\//, "")) || INFRASTRUCTURE_IMAGE.test(imageName(image));
-  if (images.length > 0 && images.every(isInfrastructure)) return false;
+  if (images.length > 0 && images.every(isInfrastructureImage)) return false;
   const labels = podLabels(object);
   const selected = services.some((service) => {
     const selector = serviceSelector(service);

@@ -10,7 +10,7 @@ interface RunbookLinkedOptions {
 }
 
 /** Markdown files that are runbooks by their name or folder. A pattern without `/` matches a file name at any depth. */
-const DEFAULT_RUNBOOK_PATTERNS = [
+export const DEFAULT_RUNBOOK_PATTERNS = [
   "*runbook*.{md,markdown}",
   "*run-book*.{md,markdown}",
   "*run_book*.{md,markdown}",
@@ -51,7 +51,7 @@ function expandBraces(pattern: string): string[] {
 }
 
 /** A glob as a case-insensitive RegExp over POSIX paths: `**` spans folders, `*` and `?` stay in one, `[...]` is a class. */
-function globToRegExp(glob: string): RegExp {
+export function globToRegExp(glob: string): RegExp {
   const alternatives = expandBraces(glob).map((pattern) => {
     const anchored = pattern.includes("/") ? pattern.replace(/^\.?\//, "") : `**/${pattern}`;
     let source = "";
@@ -87,6 +87,15 @@ function globToRegExp(glob: string): RegExp {
     return source;
   });
   return new RegExp(`^(?:${alternatives.join("|")})$`, "i");
+}
+
+/** The project's runbook files (outside test folders), shallowest first. */
+export function runbookFiles(project: ProjectModel, patterns: string[] = DEFAULT_RUNBOOK_PATTERNS): string[] {
+  const matchers = patterns.map((pattern) => globToRegExp(pattern));
+  return project.files
+    .filter((file) => !isTestPath(file.path) && matchers.some((regexp) => regexp.test(file.path)))
+    .map((file) => file.path)
+    .sort(byDepthThenName);
 }
 
 function depth(file: string): number {
@@ -186,10 +195,7 @@ export default defineRule<RunbookLinkedOptions>({
     const patterns = options.runbookPatterns ?? DEFAULT_RUNBOOK_PATTERNS;
     const matchers = patterns.map((pattern) => globToRegExp(pattern));
     const isRunbookPath = (file: string) => !isTestPath(file) && matchers.some((regexp) => regexp.test(file));
-    const runbooks = project.files
-      .filter((file) => isRunbookPath(file.path))
-      .map((file) => file.path)
-      .sort(byDepthThenName);
+    const runbooks = runbookFiles(project, patterns);
 
     const { readme, otherRootReadme } = findReadme(project);
     if (!readme) {
