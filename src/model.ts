@@ -63,9 +63,21 @@ export interface Finding {
   column?: number;
   endLine?: number;
   endColumn?: number;
+  /** Set when a suppression (inline comment or annotation, config override, baseline) silences the finding (docs/suppressions.md). */
+  suppressed?: Suppression;
+}
+
+export type SuppressionKind = "inline" | "config" | "baseline";
+
+/** Why a finding does not count: it stays in the report but fails no rule and no gate. */
+export interface Suppression {
+  kind: SuppressionKind;
+  reason: string;
 }
 
 /** Pseudo-rule ids for findings that no rule produced. */
 export const PARSE_ERROR = "parse-error";
 export const FILE_SKIPPED = "file-skipped";
 export const INTERNAL_ERROR = "internal-error";
+/** A suppression without a reason, naming an unknown rule, or matching no finding. */
+export const UNUSED_SUPPRESSION = "unused-suppression";

@@ -21,7 +21,11 @@ export interface JsonReport {
     column?: number;
     endLine?: number;
     endColumn?: number;
+    /** Present when the finding is suppressed: it is reported but fails no rule and no gate. */
+    suppressed?: { kind: "inline" | "config" | "baseline"; reason: string };
   }[];
+  /** With `--baseline`: how many findings it accepted and its entries that match nothing any more. */
+  baseline?: { file: string; entries: number; matched: number; fixed: { ruleId: string; file?: string; message: string; fingerprint: string }[] };
   /** Kustomizations and Helm charts: built by kubectl/helm or read without them (docs/kubernetes.md). */
   builds: { kind: string; folder: string; mode: string; reason?: string; objects?: number; unmapped?: number; message: string }[];
 }
@@ -52,8 +56,10 @@ export function toJsonReport(result: CheckResult): JsonReport {
       ...(finding.column !== undefined ? { column: finding.column } : {}),
       ...(finding.endLine !== undefined ? { endLine: finding.endLine } : {}),
       ...(finding.endColumn !== undefined ? { endColumn: finding.endColumn } : {}),
+      ...(finding.suppressed ? { suppressed: { kind: finding.suppressed.kind, reason: finding.suppressed.reason } } : {}),
     })),
     builds: result.builds.map((build) => ({ ...build, message: describeBuild(build) })),
+    ...(result.baseline ? { baseline: result.baseline } : {}),
   };
 }
 

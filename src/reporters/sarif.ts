@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import type { CheckResult } from "../check.js";
-import { FILE_SKIPPED, INTERNAL_ERROR, PARSE_ERROR, type Finding, type Severity } from "../model.js";
-import { DOCS_BASE_URL, ruleDocs } from "../rule-docs.js";
+import { FILE_SKIPPED, INTERNAL_ERROR, PARSE_ERROR, UNUSED_SUPPRESSION, type Finding, type Severity } from "../model.js";
+import { ruleHelp } from "../rule-docs.js";
 import { TOOL } from "../version.js";
 
 export interface SarifOptions {
@@ -16,6 +16,7 @@ const LEVEL: Record<Severity, "error" | "warning" | "note"> = { error: "error", 
 const PSEUDO_RULES: Record<string, { title: string; description: string; severity: Severity }> = {
   [PARSE_ERROR]: { title: "File could not be parsed", description: "mlready could not read or parse this deployment artifact, so no rule could check it. Fix the syntax, or add the file to `ignore` if it is not a real artifact (a template, a sample).", severity: "warning" },
   [FILE_SKIPPED]: { title: "File not read", description: "mlready did not read this file: it is over the size limit, not valid UTF-8, or a symbolic link that leaves the project root or loops.", severity: "info" },
+  [UNUSED_SUPPRESSION]: { title: "Suppression without a reason or a match", description: "An `mlready-ignore` comment, an `mlready.dev/ignore` annotation or a config override gives no reason, names an unknown rule, or matches no finding. Give the reason, or remove the suppression so it cannot hide a future problem.", severity: "info" },
   [INTERNAL_ERROR]: { title: "mlready internal error", description: "A rule crashed while checking this project. This is a bug in mlready; the other rules still ran. Please report it.", severity: "error" },
 };
 
@@ -31,19 +32,24 @@ interface SarifRule {
 }
 
 function pascalCase(id: string): string {
-  return id.replace(/(^|-)([a-z0-9])/g, (_, __, letter: string) => letter.toUpperCase());
+  return id.replace(/(^|[-/])([a-z0-9])/g, (_, __, letter: string) => letter.toUpperCase());
 }
 
 function toPosix(file: string): string {
   return file.split(path.sep).join("/");
 }
 
+/** A repository path as a URI reference (RFC 3986): each segment percent-encoded, so `my svc/a#1.txt` stays one path. */
+function toUri(repoPath: string): string {
+  return repoPath.split("/").map((segment) => encodeURIComponent(segment)).join("/");
+}
+
 /**
  * Fingerprints that survive edits above a finding: rule, file and the message with numbers removed
  * (line numbers never enter it), plus an occurrence counter for identical findings in one file.
  */
-function fingerprint(finding: Finding, uri: string, seen: Map<string, number>): string {
-  const key = `${finding.ruleId}\u0000${uri}\u0000${finding.message.replace(/\d+/g, "#")}`;
+function fingerprint(finding: Finding, file: string, seen: Map<string, number>): string {
+  const key = `${finding.ruleId}\u0000${file}\u0000${finding.message.replace(/\d+/g, "#")}`;
   const occurrence = (seen.get(key) ?? 0) + 1;
   seen.set(key, occurrence);
   return `${createHash("sha256").update(`${key}\u0000${occurrence}`).digest("hex").slice(0, 32)}:${occurrence}`;
@@ -53,14 +59,14 @@ function driverRules(result: CheckResult): SarifRule[] {
   const rules: SarifRule[] = [];
   for (const rule of result.rules) {
     if (rule.status === "off") continue;
-    const docs = ruleDocs(rule.id) ?? `# ${rule.id}\n\n${rule.description}\n`;
+    const { markdown: docs, uri } = ruleHelp(rule);
     rules.push({
       id: rule.id,
       name: pascalCase(rule.id),
       shortDescription: { text: rule.title },
       fullDescription: { text: rule.description },
       help: { text: docs, markdown: docs },
-      helpUri: `${DOCS_BASE_URL}/${rule.id}.md`,
+      ...(uri ? { helpUri: uri } : {}),
       defaultConfiguration: { level: LEVEL[rule.severity] },
       properties: {
         tags: ["mlready", rule.section, ...(rule.securitySeverity !== undefined ? ["security"] : [])],
@@ -69,9 +75,12 @@ function driverRules(result: CheckResult): SarifRule[] {
       },
     });
   }
-  const used = new Set(result.findings.map((finding) => finding.ruleId));
-  for (const [id, pseudo] of Object.entries(PSEUDO_RULES)) {
-    if (!used.has(id)) continue;
+  // Findings no enabled rule produced (parse errors, unused suppressions, ...) need a descriptor too, or
+  // they would have no ruleIndex; one not described above still gets a plain one rather than vanishing.
+  const described = new Set(rules.map((rule) => rule.id));
+  const used = [...new Set(result.findings.filter((finding) => !finding.suppressed).map((finding) => finding.ruleId))].filter((id) => !described.has(id));
+  for (const id of [...Object.keys(PSEUDO_RULES).filter((key) => used.includes(key)), ...used.filter((key) => !(key in PSEUDO_RULES)).sort()]) {
+    const pseudo = PSEUDO_RULES[id] ?? { title: id, description: `Findings that mlready reports as \`${id}\`.`, severity: "warning" as const };
     rules.push({
       id,
       name: pascalCase(id),
@@ -92,13 +101,13 @@ function run(result: CheckResult, options: SarifOptions) {
   const prefix = toPosix(path.relative(sarifRoot, result.absoluteRoot));
   const repoPath = (file: string) => (prefix ? `${prefix}/${file}` : file);
   const seen = new Map<string, number>();
-  const results = result.findings.flatMap((finding) => {
+  const results = result.findings.filter((finding) => !finding.suppressed).flatMap((finding) => { // GitHub ignores SARIF `suppressions`: leave suppressed findings out
     const index = ruleIndex.get(finding.ruleId);
     if (index === undefined) return [];
     // Every result needs a location: a project-level finding is anchored at the README (where the
     // checklist lives), or at the README it asks for.
-    const file = finding.file ?? result.readme ?? "README.md";
-    const uri = repoPath(file);
+    const file = repoPath(finding.file ?? result.readme ?? "README.md");
+    const uri = toUri(file);
     const region = finding.file && finding.line
       ? {
           startLine: finding.line,
@@ -113,7 +122,7 @@ function run(result: CheckResult, options: SarifOptions) {
       level: LEVEL[finding.severity],
       message: { text: finding.message },
       locations: [{ physicalLocation: { artifactLocation: { uri }, region } }],
-      partialFingerprints: { "mlreadyFindingHash/v1": fingerprint(finding, uri, seen) },
+      partialFingerprints: { "mlreadyFindingHash/v1": fingerprint(finding, file, seen) },
       ...(finding.file ? {} : { properties: { projectLevel: true } }),
     }];
   });

@@ -75,21 +75,37 @@ function formatOne(result: CheckResult, options: TextOptions): string {
     for (const build of result.builds) lines.push(c.dim(`  ${describeBuild(build)}`));
   }
 
-  const findings = options.quiet ? result.findings.filter((finding) => finding.severity === "error") : result.findings;
+  const findings = options.quiet ? result.findings.filter((finding) => finding.severity === "error" && !finding.suppressed) : result.findings;
   if (findings.length > 0) {
     lines.push("");
     const where = findings.map((finding) => (finding.file ? `${finding.file}${finding.line ? `:${finding.line}:${finding.column ?? 1}` : ""}` : "(project)"));
     const width = Math.min(Math.max(...where.map((text) => text.length)), 60);
     findings.forEach((finding, index) => {
       const location = (where[index] ?? "").padEnd(width);
+      if (finding.suppressed) {
+        // Still shown, so that silenced problems stay visible, but marked and dimmed: they fail nothing.
+        const why = `suppressed (${finding.suppressed.kind}): ${finding.suppressed.reason}`;
+        lines.push(c.dim(`  ${location}  ${finding.severity.padEnd(7)}  ${finding.message}  ${finding.ruleId}  [${why}]`));
+        return;
+      }
       const severity = severityColor[finding.severity](finding.severity.padEnd(7));
       lines.push(`  ${c.dim(location)}  ${severity}  ${finding.message}  ${c.dim(finding.ruleId)}`);
     });
   }
   const counts = { error: 0, warning: 0, info: 0 };
-  for (const finding of result.findings) counts[finding.severity]++;
+  let suppressed = 0;
+  for (const finding of result.findings) {
+    if (finding.suppressed) suppressed++;
+    else counts[finding.severity]++;
+  }
+  if (result.baseline && result.baseline.fixed.length > 0) {
+    const fixed = result.baseline.fixed.length;
+    lines.push("");
+    lines.push(`Baseline ${result.baseline.file}: ${fixed} ${fixed === 1 ? "entry" : "entries"} no longer ${fixed === 1 ? "matches" : "match"} (fixed); run \`mlready baseline\` to shrink it.`);
+    for (const entry of result.baseline.fixed) lines.push(c.dim(`  ${entry.file ?? "(project)"}  ${entry.message}  ${entry.ruleId}`));
+  }
   lines.push("");
-  lines.push(`${plural(counts.error, "error")}, ${plural(counts.warning, "warning")}, ${counts.info} info`);
+  lines.push(`${plural(counts.error, "error")}, ${plural(counts.warning, "warning")}, ${counts.info} info${suppressed > 0 ? `, ${suppressed} suppressed` : ""}`);
   return lines.join("\n");
 }
 
