@@ -21,3 +21,14 @@ export function ruleDocs(id: string): string | null {
   }
   return docs;
 }
+
+/**
+ * A rule's help: a plugin rule's own `meta.docs` (its Markdown and URL) first, then a built-in rule's page,
+ * then the description. `uri` is left out for a plugin rule without `docs.url`: mlready does not host its docs.
+ */
+export function ruleHelp(rule: { id: string; description: string; docs?: { url?: string; markdown?: string } }): { markdown: string; uri?: string } {
+  const builtin = rule.id.includes("/") ? null : ruleDocs(rule.id);
+  const markdown = rule.docs?.markdown ?? builtin ?? `# ${rule.id}\n\n${rule.description}\n`;
+  const uri = rule.docs?.url ?? (builtin !== null ? `${DOCS_BASE_URL}/${rule.id}.md` : undefined);
+  return { markdown, ...(uri ? { uri } : {}) };
+}
