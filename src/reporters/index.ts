@@ -1,12 +1,16 @@
 import type { CheckResult } from "../check.js";
+import { formatGithub } from "./github.js";
+import { formatHtml } from "./html.js";
 import { formatJson } from "./json.js";
+import { formatJunit } from "./junit.js";
+import { formatMarkdown } from "./markdown.js";
 import { formatSarif } from "./sarif.js";
 import { formatText } from "./text.js";
 
 export interface ReporterOptions {
   color: boolean;
   quiet: boolean;
-  /** Absolute folder SARIF paths are relative to, for each project (default: its git top level). */
+  /** Absolute folder SARIF and GitHub annotation paths are relative to, for each project (default: its git top level). */
   sarifRoot: (result: CheckResult) => string;
 }
 
@@ -15,4 +19,8 @@ export const REPORTERS: Record<string, (results: readonly CheckResult[], options
   text: (results, options) => formatText(results, options),
   json: (results) => formatJson(results),
   sarif: (results, options) => formatSarif(results, options),
+  github: (results, options) => formatGithub(results, options),
+  markdown: (results) => formatMarkdown(results),
+  junit: (results) => formatJunit(results),
+  html: (results) => formatHtml(results),
 };
