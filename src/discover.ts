@@ -88,7 +88,7 @@ export async function discover(root: string, options: DiscoverOptions = {}): Pro
     if (entry.dirent.isFile()) candidates.push({ path: relativePath, readPath: absolutePath });
   }
 
-  const gitignored = await gitignoreFilter(realRoot, candidates.map((candidate) => candidate.path));
+  const gitignored = await gitignoreFilter(realRoot, candidates.map((candidate) => candidate.path), findings);
   const kept = candidates.filter((candidate) => !gitignored(candidate.path));
   kept.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const classifier = new Classifier(kept.map((candidate) => candidate.path));
@@ -105,8 +105,11 @@ function skipped(file: string, message: string): Finding {
   return { ruleId: FILE_SKIPPED, severity: "info", message, file };
 }
 
-/** Builds a predicate from every `.gitignore` in the tree, each applying to its own folder. */
-async function gitignoreFilter(root: string, paths: string[]): Promise<(file: string) => boolean> {
+/**
+ * Builds a predicate from every `.gitignore` in the tree, each applying to its own folder. A
+ * `.gitignore` that cannot be applied (a pattern too long for a regular expression) is noted and left out.
+ */
+async function gitignoreFilter(root: string, paths: string[], findings: Finding[]): Promise<(file: string) => boolean> {
   const matchers = new Map<string, Ignore>();
   for (const file of paths) {
     if (path.posix.basename(file) !== ".gitignore") continue;
@@ -120,7 +123,14 @@ async function gitignoreFilter(root: string, paths: string[]): Promise<(file: st
       const matcher = matchers.get(folder);
       if (matcher) {
         const relative = folder === "." ? file : file.slice(folder.length + 1);
-        if (matcher.ignores(relative)) return true;
+        try {
+          if (matcher.ignores(relative)) return true;
+        } catch (error) {
+          // `ignore` compiles each pattern into a RegExp on first use; a 30,000-character line makes RegExp throw.
+          matchers.delete(folder);
+          const reason = error instanceof Error ? error.message.replace(/^Invalid regular expression: .*: /s, "") : String(error);
+          findings.push(skipped(folder === "." ? ".gitignore" : `${folder}/.gitignore`, `Not applied: a pattern could not be matched (${reason}); the files it lists are checked.`));
+        }
       }
       if (folder === ".") return false;
       folder = path.posix.dirname(folder);

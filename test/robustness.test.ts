@@ -1,6 +1,6 @@
-import { mkdirSync, symlinkSync } from "node:fs";
+import { chmodSync, mkdirSync, promises as fsPromises, symlinkSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { check } from "../src/check.js";
 import { tempProject } from "./helpers/tmp.js";
 
@@ -100,6 +100,48 @@ describe("bad input never crashes or hangs a run", () => {
     expect(findingsOf(result, "pinned-dependencies").map((finding) => finding.file).sort()).toEqual(["deploy/requirements.txt", "requirements.txt"]);
   });
 
+  const runningAsRoot = process.getuid?.() === 0;
+  it(
+    runningAsRoot
+      ? "an unreadable file (chmod 000): running as root, where chmod does not block reads, so the file is read as usual (the finding is tested with a simulated EACCES below)"
+      : "an unreadable file (chmod 000) is a parse-error finding saying permission denied; the other files are still checked",
+    async () => {
+      const root = tempProject({ "requirements.txt": "flask\n", "k8s/deployment.yaml": DEPLOYMENT });
+      const unreadable = path.join(root, "requirements.txt");
+      chmodSync(unreadable, 0o000);
+      try {
+        const result = await check(root);
+        if (runningAsRoot) {
+          expect(findingsOf(result, "pinned-dependencies").map((finding) => finding.file)).toEqual(["requirements.txt"]);
+        } else {
+          expect(findingsOf(result, "parse-error")).toEqual([expect.objectContaining({ file: "requirements.txt", message: "Could not read the file: permission denied." })]);
+        }
+        expect(result.rules.find((rule) => rule.id === "resource-limits")?.status).toBe("fail");
+        expect(findingsOf(result, "internal-error")).toEqual([]);
+      } finally {
+        chmodSync(unreadable, 0o644);
+      }
+    },
+  );
+
+  it("a file the operating system refuses to open (EACCES, simulated) is a parse-error finding, not a crash", async () => {
+    const root = tempProject({ "requirements.txt": "flask\n", "k8s/deployment.yaml": DEPLOYMENT });
+    const open = fsPromises.open.bind(fsPromises);
+    const spy = vi.spyOn(fsPromises, "open").mockImplementation(async (file, ...rest) => {
+      if (String(file).endsWith("requirements.txt")) throw Object.assign(new Error("EACCES: permission denied, open"), { code: "EACCES" });
+      return open(file, ...rest);
+    });
+    try {
+      const result = await check(root);
+      expect(findingsOf(result, "parse-error")).toEqual([expect.objectContaining({ file: "requirements.txt", message: "Could not read the file: permission denied." })]);
+      expect(findingsOf(result, "pinned-dependencies")).toEqual([]);
+      expect(result.rules.find((rule) => rule.id === "resource-limits")?.status).toBe("fail");
+      expect(findingsOf(result, "internal-error")).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it("files over the size limit are skipped with an info finding", async () => {
     const root = tempProject({ "big.yaml": `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  x: "${"a".repeat(4096)}"\n`, ".mlreadyrc.json": JSON.stringify({ maxFileSize: 1024 }) });
     const skipped = findingsOf(await check(root), "file-skipped");
@@ -133,6 +175,15 @@ describe("bad input never crashes or hangs a run", () => {
     const result = await check(root);
     expect(result.artifacts.requirements).toBe(1);
     expect(result.artifacts.kubernetes).toBeUndefined();
+  });
+
+  it("a .gitignore line too long for a regular expression is noted, not a crash (found by test/properties-check.test.ts)", async () => {
+    const root = tempProject({ ".gitignore": `${"x".repeat(40_000)}\n`, "requirements.txt": "flask\n" });
+    const result = await check(root);
+    expect(findingsOf(result, "file-skipped")).toEqual([
+      expect.objectContaining({ file: ".gitignore", message: "Not applied: a pattern could not be matched (Regular expression too large); the files it lists are checked." }),
+    ]);
+    expect(findingsOf(result, "pinned-dependencies").map((finding) => finding.file)).toEqual(["requirements.txt"]);
   });
 
   it("an empty folder scores 0 and says why", async () => {

@@ -253,16 +253,28 @@ function commandsOf(
   if (heredoc) {
     // The heredoc body follows the instruction line; dockerfile-ast's range ends before it.
     const bodyStart = rawStart + heredoc[0].length;
-    const terminator = new RegExp(`^\\s*${heredoc[2]}\\s*$`, "m");
     const rest = source.slice(bodyStart);
-    const end = terminator.exec(rest);
-    const body = end ? rest.slice(0, end.index) : rest;
+    const end = lineStartOf(rest, heredoc[2] as string);
+    const body = end >= 0 ? rest.slice(0, end) : rest;
     return tokenizeShell(body, lineIndex, bodyStart);
   }
   // Docker drops comment lines inside a continued RUN, newline included: keep the continuation going
   // (same length, so offsets and therefore line numbers are unchanged).
   const withoutComments = rawArgs.replace(/^([ \t]*#[^\n]*)\n/gm, (_line, comment: string) => " ".repeat(comment.length - 1) + "\\\n");
   return tokenizeShell(withoutComments, lineIndex, rawStart);
+}
+
+/**
+ * Where the first line that is `delimiter` (blanks around it allowed) starts, or -1. A scan, not a
+ * RegExp made from the delimiter: a delimiter tens of thousands of characters long makes RegExp throw.
+ */
+function lineStartOf(text: string, delimiter: string): number {
+  for (let start = 0; ; ) {
+    const end = text.indexOf("\n", start);
+    if (text.slice(start, end < 0 ? text.length : end).trim() === delimiter) return start;
+    if (end < 0) return -1;
+    start = end + 1;
+  }
 }
 
 function fromOf(

@@ -29,11 +29,30 @@ function locate(text: string, lineIndex: LineIndex, needle: string, from: number
   return { location: lineIndex.position(at), next: at + needle.length };
 }
 
-/** Where the key `name = ...` of a TOML table is written, searching from the table's header on (bare or quoted key). */
+/**
+ * Where the key `name = ...` of a TOML table is written, searching from the table's header on (bare or quoted key).
+ * A scan, not a RegExp made from the key: a key may be tens of thousands of characters long, and RegExp then throws.
+ */
 export function locateKey(text: string, lineIndex: LineIndex, tableStart: number, name: string): SourceLocation | null {
-  const key = new RegExp(`^([ \\t]*)["']?${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}["']?[ \\t]*=`, "m");
-  const keyMatch = key.exec(text.slice(tableStart));
-  return keyMatch ? lineIndex.position(tableStart + keyMatch.index + (keyMatch[1]?.length ?? 0)) : null;
+  const isBlank = (char: string | undefined) => char === " " || char === "\t";
+  const isQuote = (char: string | undefined) => char === '"' || char === "'";
+  /** `NAME` at `at`, then an optional quote, blanks and `=`. */
+  const keyAt = (at: number): boolean => {
+    if (!text.startsWith(name, at)) return false;
+    let cursor = at + name.length;
+    if (isQuote(text[cursor])) cursor++;
+    while (isBlank(text[cursor])) cursor++;
+    return text[cursor] === "=";
+  };
+  for (let lineStart = tableStart; lineStart <= text.length; ) {
+    let indentEnd = lineStart;
+    while (isBlank(text[indentEnd])) indentEnd++;
+    if (keyAt(indentEnd) || (isQuote(text[indentEnd]) && keyAt(indentEnd + 1))) return lineIndex.position(indentEnd);
+    const lineEnd = text.indexOf("\n", lineStart);
+    if (lineEnd < 0) break;
+    lineStart = lineEnd + 1;
+  }
+  return null;
 }
 
 /**
