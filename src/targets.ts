@@ -1,22 +1,14 @@
 import { existsSync, promises as fs, readFileSync } from "node:fs";
 import path from "node:path";
 import type { CheckResult } from "./check.js";
-import { ConfigError } from "./config/load.js";
+import { ConfigError, SEARCH_PLACES } from "./config/load.js";
 import { gitTopLevel } from "./git-root.js";
 
 /**
  * Files that make a folder an mlready project of its own: the names the configuration loader searches
  * (src/config/load.ts), and a package.json only when it has an `mlready` key.
  */
-export const PROJECT_CONFIG_FILES = [
-  ".mlreadyrc",
-  ".mlreadyrc.json",
-  ".mlreadyrc.yaml",
-  ".mlreadyrc.yml",
-  "mlready.config.js",
-  "mlready.config.mjs",
-  "mlready.config.cjs",
-] as const;
+export const PROJECT_CONFIG_FILES: readonly string[] = SEARCH_PLACES.filter((name) => name !== "package.json");
 
 /** One project to check: a folder the user named (`files` undefined), or the project of the files the user named. */
 export interface CheckTarget {

@@ -61,7 +61,8 @@ const optionValidators = new WeakMap<Rule<object>, ReturnType<typeof ajv.compile
 /** Findings the engine makes about files, which overrides may name as well as rules. */
 const OVERRIDABLE_PSEUDO_RULES = new Set([PARSE_ERROR, FILE_SKIPPED]);
 
-const SEARCH_PLACES = [
+/** Where a project's configuration is searched, in order; `package.json` counts only with an `mlready` key. */
+export const SEARCH_PLACES: readonly string[] = [
   "package.json",
   ".mlreadyrc",
   ".mlreadyrc.json",
@@ -102,7 +103,7 @@ function firstErrors(errors: ErrorObject[]): ErrorObject[] {
  * validates it against the schema and each rule's options schema.
  */
 export async function loadConfig(projectRoot: string, rules: readonly Rule<object>[], configFile?: string, options: LoadConfigOptions = {}): Promise<ResolvedConfig> {
-  const explorer = cosmiconfig("mlready", { searchPlaces: SEARCH_PLACES, searchStrategy: "none" });
+  const explorer = cosmiconfig("mlready", { searchPlaces: [...SEARCH_PLACES], searchStrategy: "none" });
   let loaded: { config: unknown; filepath: string } | null;
   try {
     loaded = configFile ? await explorer.load(path.resolve(configFile)) : await explorer.search(projectRoot);
