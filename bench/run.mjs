@@ -1,18 +1,35 @@
 #!/usr/bin/env node
-// Benchmarks `mlready check` against a naive floor measured in the same run (glob every file, read it,
-// parse every YAML with `yaml`), over synthetic monorepos and, when present, ../shared/corpus.
-// Prints ratios, not absolute claims: machines differ, ratios within one run do not drift as much.
+// `npm run bench`: measures mlready's full check (every rule, `--format json`, run as a child process so
+// that Node start-up and module loading count) against a floor measured in the same run: bench/floor.mjs,
+// which globs the same tree, reads the files and parses them with mlready's own parsers, and does nothing
+// else. Trees: synthetic monorepos of 10, 100 and 1,000 services (10 files each) and, when present,
+// ../shared/corpus (public ML/Kubernetes repositories). Also `mlready --version` and a check of the
+// bundled small example. Each figure is the median of BENCH_RUNS runs (default 3); peak RSS comes from
+// getrusage in the child (bench/rss.mjs). The table is printed and written to docs/performance.md
+// between the `bench:start`/`bench:end` markers; the rest of that file (the analysis) is kept.
+//
+// Environment: BENCH_RUNS (default 3), BENCH_SIZES (default "10,100,1000"), BENCH_NO_WRITE=1 (print only),
+// BENCH_NO_CORPUS=1 (skip the corpus).
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import fg from "fast-glob";
-import { parseAllDocuments } from "yaml";
-import { check } from "../dist/check.js";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+const SIZES = (process.env.BENCH_SIZES ?? "10,100,1000").split(",").map(Number).filter((size) => size > 0);
+const CLI = path.join(repoRoot, "bin", "mlready.js");
+const FLOOR = path.join(repoRoot, "bench", "floor.mjs");
+const RSS = path.join(repoRoot, "bench", "rss.mjs");
+const DOC = path.join(repoRoot, "docs", "performance.md");
 
+if (!existsSync(path.join(repoRoot, "dist", "cli.js"))) {
+  console.error("dist/ is missing: run `npm run build` first (`npm run bench` does).");
+  process.exit(2);
+}
+
+/** One service of a synthetic monorepo: the ten files an ML service usually has. */
 function service(root, index) {
   const dir = path.join(root, "services", `svc-${index}`);
   const files = {
@@ -25,56 +42,113 @@ function service(root, index) {
     "scripts/rollback.sh": `#!/usr/bin/env bash\nset -euo pipefail\nkubectl rollout undo deployment/svc-${index}\n`,
     "docs/runbook.md": `# Runbook svc-${index}\n\nRoll back with \`scripts/rollback.sh\`.\n`,
     "README.md": `# svc-${index}\n\nSee the [runbook](docs/runbook.md).\n`,
-    "loadtest/k6.js": `export const options = { vus: 10, duration: "1m" };\n`,
+    "loadtest/k6.js": `import http from "k6/http";\nexport const options = { vus: 10, duration: "1m", thresholds: { http_req_duration: ["p(95)<300"] } };\nexport default function () { http.get("http://svc-${index}/predict"); }\n`,
   };
   for (const [file, content] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     writeFileSync(path.join(dir, file), content);
   }
+  return Object.keys(files).length;
 }
 
-async function naiveFloor(root) {
-  const files = await fg("**/*", { cwd: root, dot: true, ignore: ["**/node_modules/**", "**/.git/**"] });
-  for (const file of files) {
-    const text = readFileSync(path.join(root, file), "utf8");
-    if (/\.ya?ml$/.test(file)) parseAllDocuments(text);
+/** Runs `node <args>` once; returns wall milliseconds and peak RSS (MiB). Exit codes 0 and 1 (findings) are success. */
+function runOnce(args, env = {}) {
+  const rssFile = path.join(os.tmpdir(), `mlready-bench-rss-${process.pid}`);
+  rmSync(rssFile, { force: true });
+  const start = performance.now();
+  const child = spawnSync(process.execPath, ["--import", pathToFileURL(RSS).href, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env, MLREADY_BENCH_RSS_FILE: rssFile, NO_COLOR: "1" },
+    encoding: "utf8",
+    maxBuffer: 512 * 1024 * 1024,
+  });
+  const wall = performance.now() - start;
+  if (child.status !== 0 && child.status !== 1) {
+    throw new Error(`node ${args.join(" ")} exited with ${child.status ?? child.signal}:\n${(child.stderr ?? "").slice(0, 2000)}`);
   }
+  const rssKiB = existsSync(rssFile) ? Number(readFileSync(rssFile, "utf8").trim().split("\n").pop()) : NaN;
+  rmSync(rssFile, { force: true });
+  return { wall, rss: rssKiB / 1024, stdout: child.stdout };
 }
 
-async function time(fn) {
-  const samples = [];
-  for (let run = 0; run < RUNS; run++) {
-    const start = performance.now();
-    await fn();
-    samples.push(performance.now() - start);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Median wall time and the median peak RSS over RUNS runs (after one unmeasured warm-up run for the file cache). */
+function measure(args, env = {}) {
+  runOnce(args, env);
+  const samples = Array.from({ length: RUNS }, () => runOnce(args, env));
+  return { wall: median(samples.map((sample) => sample.wall)), rss: median(samples.map((sample) => sample.rss)), last: samples[samples.length - 1] };
 }
 
 const rows = [];
-async function measure(label, root) {
-  await check(root); // warm-up: module loading and JIT are not what is measured
-  const floor = await time(() => naiveFloor(root));
-  const mlready = await time(() => check(root));
-  rows.push({ label, floorMs: floor.toFixed(0), mlreadyMs: mlready.toFixed(0), ratio: (mlready / floor).toFixed(2) });
+const loadBefore = os.loadavg();
+
+function benchTree(label, root) {
+  const floor = measure([FLOOR, root]);
+  const files = JSON.parse(floor.last.stdout.trim().split("\n").pop()).files;
+  const variants = [
+    ["mlready, no external tools", { MLREADY_NO_EXTERNAL_TOOLS: "1" }],
+    ["mlready, default (kubectl/helm when on PATH)", { MLREADY_NO_EXTERNAL_TOOLS: "" }],
+  ];
+  rows.push({ tree: label, run: "floor (glob + read + parse)", files, ...figures(floor, files), ratio: "1.00" });
+  for (const [name, env] of variants) {
+    const result = measure([CLI, "check", root, "--format", "json", "--fail-on", "none"], env);
+    rows.push({ tree: label, run: name, files, ...figures(result, files), ratio: (result.wall / floor.wall).toFixed(2) });
+  }
+  console.error(`measured ${label}`);
+}
+
+function figures(result, files) {
+  return {
+    wallS: (result.wall / 1000).toFixed(2),
+    filesPerS: files === undefined ? "" : Math.round(files / (result.wall / 1000)).toString(),
+    rssMiB: result.rss.toFixed(0),
+  };
 }
 
 const temp = mkdtempSync(path.join(os.tmpdir(), "mlready-bench-"));
 try {
-  for (const count of [10, 100, 1000]) {
+  const version = measure([CLI, "--version"]);
+  rows.push({ tree: "—", run: "`mlready --version`", files: "", ...figures(version), ratio: "" });
+  const example = path.join(repoRoot, "examples", "churn-predictor");
+  const small = measure([CLI, "check", example, "--format", "json", "--fail-on", "none"], { MLREADY_NO_EXTERNAL_TOOLS: "1" });
+  rows.push({ tree: "examples/churn-predictor", run: "mlready, no external tools", files: "", ...figures(small), ratio: "" });
+  const smallDefault = measure([CLI, "check", example, "--format", "json", "--fail-on", "none"]);
+  rows.push({ tree: "examples/churn-predictor", run: "mlready, default", files: "", ...figures(smallDefault), ratio: "" });
+  console.error("measured start-up and the small example");
+  for (const count of SIZES) {
     const root = path.join(temp, `mono-${count}`);
     for (let index = 0; index < count; index++) service(root, index);
-    await measure(`synthetic ${count} services (${count * 10} files)`, root);
+    benchTree(`synthetic, ${count} services`, root);
   }
   const corpus = path.join(repoRoot, "..", "shared", "corpus");
-  if (existsSync(corpus)) {
-    await measure("shared/corpus (all repositories)", corpus);
-  } else {
-    console.log("../shared/corpus not found: corpus benchmark not run");
-  }
+  if (existsSync(corpus) && !process.env.BENCH_NO_CORPUS) benchTree("../shared/corpus", corpus);
+  else console.error("../shared/corpus not found or BENCH_NO_CORPUS set: corpus not measured");
 } finally {
   rmSync(temp, { recursive: true, force: true });
 }
-console.log(`median of ${RUNS} runs each, in one process; ratio = mlready / naive floor (glob + read + yaml parse)`);
-console.table(rows);
+const loadAfter = os.loadavg();
+
+const cpus = os.cpus();
+const machine = [
+  `- Machine: ${cpus.length} logical CPU${cpus.length === 1 ? "" : "s"} (${cpus[0]?.model.trim() ?? "unknown"}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}.`,
+  `- Load average (1/5/15 min): ${loadBefore.map((value) => value.toFixed(2)).join(" / ")} before the run, ${loadAfter.map((value) => value.toFixed(2)).join(" / ")} after.` +
+    (loadBefore[0] > cpus.length * 0.5 ? " The machine was shared with other work during the run: wall times are inflated and noisy; ratios measured in the same run are the more reliable figures." : ""),
+  `- Date: ${new Date().toISOString()}. Each figure is the median of ${RUNS} runs after one warm-up run; wall time includes Node start-up (every run is a child process); peak RSS is the child's getrusage maximum.`,
+];
+const header = "| tree | run | files | wall s | files/s | peak RSS MiB | ratio to floor |\n|---|---|---:|---:|---:|---:|---:|";
+const table = [header, ...rows.map((row) => `| ${row.tree} | ${row.run} | ${row.files} | ${row.wallS} | ${row.filesPerS} | ${row.rssMiB} | ${row.ratio} |`)].join("\n");
+const block = `<!-- bench:start (written by \`npm run bench\`; do not edit by hand) -->\n${machine.join("\n")}\n\n${table}\n<!-- bench:end -->`;
+console.log(block);
+
+if (!process.env.BENCH_NO_WRITE) {
+  const existing = existsSync(DOC) ? readFileSync(DOC, "utf8") : "# Performance\n\n<!-- bench:start -->\n<!-- bench:end -->\n";
+  const updated = /<!-- bench:start[\s\S]*?<!-- bench:end -->/.test(existing)
+    ? existing.replace(/<!-- bench:start[\s\S]*?<!-- bench:end -->/, () => block)
+    : `${existing.trimEnd()}\n\n${block}\n`;
+  writeFileSync(DOC, updated);
+  console.error(`wrote ${path.relative(repoRoot, DOC)}`);
+}

@@ -49,6 +49,19 @@ function exactVersion(requirement: Requirement): string | undefined {
 
 /** Local version labels name builds of one release (`2.3.1+cpu`, `2.3.1+cu121`): the same library code. */
 function sameVersion(written: string, trained: string): boolean {
+  // A monorepo compares the same few pins thousands of times; PEP 440 parsing is the cost, so answers are kept.
+  const key = `${written}\u0000${trained}`;
+  let same = sameVersionCache.get(key);
+  if (same === undefined) {
+    if (sameVersionCache.size > 10_000) sameVersionCache.clear();
+    sameVersionCache.set(key, (same = compareVersions(written, trained)));
+  }
+  return same;
+}
+
+const sameVersionCache = new Map<string, boolean>();
+
+function compareVersions(written: string, trained: string): boolean {
   const left = written.replace(/\+.*$/, "");
   const right = trained.replace(/\+.*$/, "");
   if (validVersion(left) !== null && validVersion(right) !== null) return versionsEqual(left, right);
@@ -56,9 +69,8 @@ function sameVersion(written: string, trained: string): boolean {
 }
 
 /** What one Dockerfile installs with pip (its arguments and the requirements files it names, followed through `-r`/`-c`) and conda. */
-function servingImageOf(project: ProjectModel, dockerfile: DockerfileModel): ServingImage {
+function servingImageOf(project: ProjectModel, dockerfile: DockerfileModel, filesByPath: ReadonlyMap<string, ProjectModel["requirementsFiles"][number]>): ServingImage {
   const image: ServingImage = { dockerfile, packages: new Map(), complete: true };
-  const filesByPath = new Map(project.requirementsFiles.map((file) => [file.path, file]));
   const seen = new Set<string>();
   const add = (name: string, served: ServedPackage) => {
     const key = `${served.file}:${served.at.line}:${served.at.column}:${name}`;
@@ -229,12 +241,30 @@ export default defineRule<ServingTrainingParityOptions>({
     }
     const ignored = new Set(options.ignorePackages.map(normaliseName));
     const pairs: { environment: ModelEnvironment; images: ServingImage[] }[] = [];
+    // One image per Dockerfile, however many models it serves (a monorepo's `COPY . .` images serve them all).
+    const filesByPath = new Map(project.requirementsFiles.map((file) => [file.path, file]));
+    const imageCache = new Map<DockerfileModel, ServingImage>();
+    const imageOf = (dockerfile: DockerfileModel): ServingImage => {
+      let image = imageCache.get(dockerfile);
+      if (!image) imageCache.set(dockerfile, (image = servingImageOf(project, dockerfile, filesByPath)));
+      return image;
+    };
+    const baseCache = new Map<DockerfileModel, { base: DockerStage | undefined; servedPython: string | null; bareBase: boolean }>();
+    const baseOf = (dockerfile: DockerfileModel) => {
+      let facts = baseCache.get(dockerfile);
+      if (!facts) {
+        const base = runtimeBase(dockerfile);
+        facts = { base, servedPython: base ? imagePython(base) : null, bareBase: base ? isBareBase(base) : false };
+        baseCache.set(dockerfile, facts);
+      }
+      return facts;
+    };
     let environments = 0;
     for (const model of models) {
       const environment = modelEnvironmentOf(project, model);
       if (!environment.python && modelPackageVersions(environment).size === 0) continue;
       environments++;
-      const images = dockerfilesServing(project, model.folder).map((dockerfile) => servingImageOf(project, dockerfile));
+      const images = dockerfilesServing(project, model.folder).map(imageOf);
       if (images.length > 0) pairs.push({ environment, images });
     }
     if (environments === 0) {
@@ -257,8 +287,7 @@ export default defineRule<ServingTrainingParityOptions>({
       const trainedVersions = modelPackageVersions(environment);
       for (const image of images) {
         const file = image.dockerfile.path;
-        const base = runtimeBase(image.dockerfile);
-        const servedPython = base ? imagePython(base) : null;
+        const { base, servedPython, bareBase } = baseOf(image.dockerfile);
         const trainedPython = environment.python ? minorOf(environment.python.version) : null;
         if (options.checkPython && base && servedPython && trainedPython) {
           compared++;
@@ -273,7 +302,7 @@ export default defineRule<ServingTrainingParityOptions>({
           if (INSTALLER_TOOLING.has(name) || ignored.has(name)) continue;
           const served = image.packages.get(name);
           if (!served) {
-            if (image.complete && image.installAt && base && isBareBase(base) && trained.from !== "conda" && !LOADERS.has(name)) {
+            if (image.complete && image.installAt && base && bareBase && trained.from !== "conda" && !LOADERS.has(name)) {
               compared++;
               report("missing", { name, trained: trained.version, source: trained.source }, file, image.installAt);
             }
