@@ -9,12 +9,23 @@ import { buildProject } from "./project.js";
 import type { Rule, RuleResult } from "./rule.js";
 import { RULES } from "./rules/index.js";
 import { scoreResults, type Score } from "./score.js";
+import type { Baseline, BaselineReport } from "./baseline.js";
+import { applySuppressions, insideRoot, SourceCache } from "./suppressions.js";
+import { DEFAULT_MAX_FILE_SIZE } from "./project.js";
+import type { LoadedPlugin } from "./plugins.js";
+import { collectExcerpts, type SourceExcerpts } from "./excerpts.js";
 
 export interface CheckOptions {
   /** A config file to use instead of searching the project folder. */
   configFile?: string;
   /** Rules to run instead of the built-in list (tests, plugins). */
   rules?: readonly Rule<object>[];
+  /** Honour `mlready-ignore` comments and `mlready.dev/ignore` annotations (default true; `--no-inline-config` turns it off). */
+  inlineConfig?: boolean;
+  /** Findings this baseline accepts are suppressed; its entries that match nothing are reported as fixed. */
+  baseline?: { file: string; baseline: Baseline };
+  /** Load the plugins the config names, which runs their code (default true; `--no-plugins` turns it off; docs/plugins.md). */
+  plugins?: boolean;
 }
 
 export interface CheckResult extends Score {
@@ -33,6 +44,12 @@ export interface CheckResult extends Score {
   artifacts: Partial<Record<ArtifactKind, number>>;
   /** Each kustomization and Helm chart: built with kubectl/helm, or read without them and why (docs/kubernetes.md). */
   builds: BuildNote[];
+  /** What `--baseline` matched, and its entries that no finding matches any more (docs/suppressions.md). */
+  baseline?: BaselineReport;
+  /** The lines around findings, secrets withheld, for the HTML report's code excerpts (not in JSON or SARIF). */
+  excerpts?: SourceExcerpts;
+  /** The plugins the config named that were loaded, with the ids of their rules. */
+  plugins?: LoadedPlugin[];
 }
 
 /** Kinds that show a deployment is described here at all (a README alone is not one). */
@@ -48,17 +65,39 @@ export async function check(root: string, options: CheckOptions = {}): Promise<C
   if (!stat) throw new ConfigError(`${root}: no such file or folder`);
   if (!stat.isDirectory()) throw new ConfigError(`${root}: not a folder (mlready checks a project folder)`);
   const rules = options.rules ?? RULES;
-  const resolved = await loadConfig(absoluteRoot, rules, options.configFile);
+  const resolved = await loadConfig(absoluteRoot, rules, options.configFile, { plugins: options.plugins ?? true });
   const discovery = await discover(absoluteRoot, { ignore: resolved.config.ignore ?? [] });
   const { project, findings: parseFindings } = await buildProject(absoluteRoot, discovery, {
     ...(resolved.config.maxFileSize ? { maxFileSize: resolved.config.maxFileSize } : {}),
   });
-  const results = await runRules(project, rules, resolved.settings);
+  const results = await runRules(project, resolved.rules, resolved.settings, resolved.config);
+  for (const rule of resolved.rules) {
+    const result = rule.meta.docs && results.find((candidate) => candidate.id === rule.meta.id);
+    if (result) result.docs = rule.meta.docs as NonNullable<typeof rule.meta.docs>;
+  }
+  // Suppressions (docs/suppressions.md) before scoring: a rule whose findings are all suppressed passes.
+  const readPaths = new Map(discovery.files.map((file) => [file.path, file.readPath]));
+  const configInRoot = resolved.file ? insideRoot(absoluteRoot, resolved.file) : undefined;
+  const sources = new SourceCache((file) => readPaths.get(file), resolved.config.maxFileSize ?? DEFAULT_MAX_FILE_SIZE);
+  const suppression = await applySuppressions({
+    results,
+    otherFindings: parseFindings,
+    files: project.files,
+    manifests: project.kubernetesFiles,
+    sources,
+    knownRules: new Set([...RULES, ...resolved.rules].map((rule) => rule.meta.id)),
+    inlineConfig: options.inlineConfig ?? true,
+    overrides: resolved.config.overrides ?? [],
+    ...(configInRoot ? { configFile: configInRoot } : {}),
+    ...(options.baseline ? { baseline: options.baseline } : {}),
+  });
   const score = scoreResults(results, resolved.config.sections);
   const artifacts: Partial<Record<ArtifactKind, number>> = {};
   for (const file of project.files) if (file.kind !== "other") artifacts[file.kind] = (artifacts[file.kind] ?? 0) + 1;
   const hasDeploymentArtifacts = project.files.some((file) => DEPLOYMENT_KINDS.has(file.kind));
-  const findings = sortFindings([...parseFindings, ...results.flatMap((result) => result.findings)]);
+  const findings = sortFindings([...parseFindings, ...results.flatMap((result) => result.findings), ...suppression.findings]);
+  // Read through the same cache: root-confined read paths from discovery, the size limit, mostly already decoded.
+  const excerpts = await collectExcerpts(findings, (file) => sources.lines(file), configInRoot);
   const readme = project.files
     .filter((file) => /^readme(\.[a-z]+)?$/i.test(file.path.split("/").pop() ?? ""))
     .sort((a, b) => a.path.split("/").length - b.path.split("/").length || a.path.localeCompare(b.path))[0]?.path;
@@ -80,5 +119,8 @@ export async function check(root: string, options: CheckOptions = {}): Promise<C
     findings,
     artifacts,
     builds: project.builds,
+    ...(suppression.baseline ? { baseline: suppression.baseline } : {}),
+    ...(resolved.plugins.length ? { plugins: resolved.plugins } : {}),
+    excerpts,
   };
 }

@@ -171,7 +171,8 @@ const VALUES_REFERENCE = /\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)/;
  * values.yaml of the rest of the value. Templates are text, so this is a best effort.
  */
 export function locateInTemplate(lines: string[], kind: string, objectPath: ObjectPath): { location: SourceLocation; values?: ObjectPath } {
-  const kindLine = lines.findIndex((line) => new RegExp(`^kind:\\s*["']?${kind}["']?\\s*$`).test(line));
+  const kindPattern = new RegExp(`^kind:\\s*["']?${kind.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}["']?\\s*$`);
+  const kindLine = lines.findIndex((line) => kindPattern.test(line));
   let cursor = Math.max(kindLine, 0);
   let location: SourceLocation = { line: cursor + 1, column: 1 };
   let indent = -1;

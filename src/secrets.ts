@@ -673,8 +673,12 @@ export function isAllowed(list: AllowList, values: readonly string[]): boolean {
 // ---------------------------------------------------------------------------------------------
 // Globs (for options such as allowFiles)
 
+const MAX_GLOB_LENGTH = 4096;
+
 /** Converts a gitignore-style glob (`*`, `**`, `?`) to a regular expression over POSIX paths. */
 export function globToRegExp(glob: string): RegExp {
+  // No path is this long: an over-long line (a corrupt .dockerignore) matches nothing rather than making RegExp throw.
+  if (glob.length > MAX_GLOB_LENGTH) return /(?!)/;
   let pattern = "";
   const source = glob.replace(/^\.\//, "");
   for (let i = 0; i < source.length; i++) {

@@ -9,7 +9,7 @@ describe("public API (package entry point)", () => {
     expect(typeof api.defineRule).toBe("function");
     expect(api.builtinRules.map((rule) => rule.meta.id)).toContain("pinned-dependencies");
     expect(api.SECTIONS.map((section) => section.id)).toEqual(["container", "registry", "rollout", "monitoring", "rollback", "load", "runbook"]);
-    expect([...api.FORMATS].sort()).toEqual(["json", "sarif", "text"]);
+    expect([...api.FORMATS].sort()).toEqual(["github", "html", "json", "junit", "markdown", "sarif", "text"]);
   });
 
   it("runs a custom rule defined with defineRule next to the built-in ones, and formats the result", async () => {

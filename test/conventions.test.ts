@@ -14,6 +14,15 @@ const ruleFiles = readdirSync(path.join(REPO_ROOT, "src", "rules"))
 const REQUIRED_HEADINGS = ["## Why it matters", "## How to fix", "## Examples", "## Options"];
 
 describe("rule conventions", () => {
+  it("the README's rules table lists every rule with its section and severity", () => {
+    const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+    for (const rule of RULES) {
+      const row = readme.split("\n").find((line) => line.startsWith(`| [\`${rule.meta.id}\`](docs/rules/${rule.meta.id}.md) |`));
+      expect(row, `README.md has no rules-table row for ${rule.meta.id}`).toBeDefined();
+      expect(row?.split("|").slice(2, 4).map((cell) => cell.trim())).toEqual([rule.meta.section, rule.meta.severity]);
+    }
+  });
+
   it("the registry lists exactly the rule files, sorted by id, each id once", () => {
     const ids = RULES.map((rule) => rule.meta.id);
     expect(ids).toEqual(ruleFiles);

@@ -16,6 +16,10 @@ describe("examples/churn-predictor", () => {
     ]);
     expect(result.artifacts).toMatchObject({ dockerfile: 1, kubernetes: 6, mlmodel: 1, markdown: 2, shell: 1, makefile: 1 });
     expect(result.rules.every((rule) => rule.status === "pass" || rule.status === "fail")).toBe(true);
+    // All seven checklist lines have a real result.
+    expect(result.sections.map((section) => [section.id, section.score === null ? "n/a" : "scored"])).toEqual(
+      ["container", "registry", "rollout", "monitoring", "rollback", "load", "runbook"].map((id) => [id, "scored"]),
+    );
   });
 
   it("shows every section's rules with their outcome in the text report (what npm start prints)", async () => {

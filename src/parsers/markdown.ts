@@ -25,11 +25,18 @@ export interface MarkdownCode {
   contentLine?: number;
 }
 
+/** A paragraph of prose (also inside list items and block quotes), as plain text; line breaks are kept. */
+export interface MarkdownParagraph {
+  text: string;
+  location: SourceLocation;
+}
+
 export interface MarkdownDocument {
   path: string;
   headings: MarkdownHeading[];
   links: MarkdownLink[];
   code: MarkdownCode[];
+  paragraphs: MarkdownParagraph[];
 }
 
 function locationOf(node: Nodes): SourceLocation {
@@ -80,13 +87,13 @@ function isFenced(text: string, node: Nodes): boolean {
 }
 
 /**
- * Parses CommonMark into what rules read: headings, links (inline, reference, autolinks and HTML
- * anchors, each at its own line) and code (fenced, indented and inline). Never throws on odd input:
+ * Parses CommonMark into what rules read: headings, paragraphs, links (inline, reference, autolinks and
+ * HTML anchors, each at its own line) and code (fenced, indented and inline). Never throws on odd input:
  * micromark accepts any string, and the tree is walked without recursion.
  */
 export function parseMarkdown(text: string, path: string): MarkdownDocument {
   const tree: Root = fromMarkdown(text);
-  const document: MarkdownDocument = { path, headings: [], links: [], code: [] };
+  const document: MarkdownDocument = { path, headings: [], links: [], code: [], paragraphs: [] };
   const definitions = new Map<string, string>();
   const references: { identifier: string; text: string; location: SourceLocation }[] = [];
   /** Text between an inline `<a href>` and its `</a>`, which micromark gives as sibling nodes. */
@@ -98,6 +105,9 @@ export function parseMarkdown(text: string, path: string): MarkdownDocument {
     switch (node.type) {
       case "heading":
         document.headings.push({ depth: node.depth, text: plainText(node).trim(), location: locationOf(node) });
+        break;
+      case "paragraph":
+        document.paragraphs.push({ text: plainText(node).trim(), location: locationOf(node) });
         break;
       case "link": {
         const label = plainText(node).trim();
@@ -154,5 +164,6 @@ export function parseMarkdown(text: string, path: string): MarkdownDocument {
   document.headings.sort(byPosition);
   document.links.sort(byPosition);
   document.code.sort(byPosition);
+  document.paragraphs.sort(byPosition);
   return document;
 }
