@@ -207,19 +207,37 @@ export function covers(folder: string, target: string): boolean {
  * Dockerfiles in test folders are left out.
  */
 export function dockerfilesServing(project: ProjectModel, modelFolder: string): DockerfileModel[] {
-  return project.dockerfiles.filter((dockerfile) => {
-    if (isTestPath(dockerfile.path)) return false;
+  return copiedSourcesOf(project)
+    .filter(({ sources }) => sources.some((source) => covers(source, modelFolder)))
+    .map(({ dockerfile }) => dockerfile);
+}
+
+const copiedSources = new WeakMap<ProjectModel, { dockerfile: DockerfileModel; sources: string[] }[]>();
+
+/**
+ * For each Dockerfile outside test folders, the project-relative paths its COPY/ADD instructions (not `--from` a
+ * stage) take from the build context, read from the Dockerfile's folder and from the project root. Computed once
+ * per project: a monorepo asks for every model against every Dockerfile.
+ */
+function copiedSourcesOf(project: ProjectModel): { dockerfile: DockerfileModel; sources: string[] }[] {
+  let cached = copiedSources.get(project);
+  if (cached) return cached;
+  cached = project.dockerfiles.filter((dockerfile) => !isTestPath(dockerfile.path)).map((dockerfile) => {
     const contexts = [...new Set([path.posix.dirname(dockerfile.path), "."])];
-    return dockerfile.instructions.some((instruction) => {
-      if ((instruction.keyword !== "COPY" && instruction.keyword !== "ADD") || instruction.flags["from"] !== undefined) return false;
-      const sources = instruction.words.slice(0, -1).map((word) => word.text);
-      return sources.some((source) => {
-        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) || source.includes("$") || /[*?[]/.test(source)) return false;
-        return contexts.some((context) => {
+    const sources = new Set<string>();
+    for (const instruction of dockerfile.instructions) {
+      if ((instruction.keyword !== "COPY" && instruction.keyword !== "ADD") || instruction.flags["from"] !== undefined) continue;
+      for (const word of instruction.words.slice(0, -1)) {
+        const source = word.text;
+        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) || source.includes("$") || /[*?[]/.test(source)) continue;
+        for (const context of contexts) {
           const resolved = path.posix.normalize(path.posix.join(context, source.replace(/^\//, ""))).replace(/\/$/, "");
-          return !resolved.startsWith("..") && covers(resolved, modelFolder);
-        });
-      });
-    });
+          if (!resolved.startsWith("..")) sources.add(resolved);
+        }
+      }
+    }
+    return { dockerfile, sources: [...sources] };
   });
+  copiedSources.set(project, cached);
+  return cached;
 }

@@ -400,6 +400,18 @@ function bentoReferences(project: ProjectModel): ModelReference[] {
 
 /** Every model reference of the project's serving artifacts (see the top of this file), in file order, without duplicates. */
 export function findModelReferences(project: ProjectModel): ModelReference[] {
+  // Several registry rules ask for the same project's references: computed once, handed out as copies.
+  let cached = referencesByProject.get(project);
+  if (!cached) {
+    cached = collectModelReferences(project);
+    referencesByProject.set(project, cached);
+  }
+  return [...cached];
+}
+
+const referencesByProject = new WeakMap<ProjectModel, ModelReference[]>();
+
+function collectModelReferences(project: ProjectModel): ModelReference[] {
   const outputs = dvcOutputs(project);
   const all: ModelReference[] = [
     ...deploymentReferences(project),

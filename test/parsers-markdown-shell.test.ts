@@ -272,3 +272,11 @@ describe("markdown paragraphs and shell details", () => {
     expect(parseShellScript("#!/usr/bin/env bash\necho", "x.sh").interpreterFlags).toBeUndefined();
   });
 });
+
+describe("markdown on pathological input", () => {
+  it("parses a 100,000-character line of emphasis markers (micromark resolves them in quadratic time) and keeps positions", () => {
+    const document = parseMarkdown(`# T\n\n${"*a".repeat(50_000)}\n\n[runbook](docs/runbook.md)\n`, "README.md");
+    expect(document.links.map((link) => [link.url, link.location.line])).toEqual([["docs/runbook.md", 5]]);
+    expect(document.paragraphs[0]?.text).toMatch(/^(?: ?a){50000}$/);
+  });
+});

@@ -55,7 +55,12 @@ const schemaPath = path.join(path.dirname(fileURLToPath(import.meta.url)), "..",
 export const CONFIG_SCHEMA = JSON.parse(readFileSync(schemaPath, "utf8")) as Record<string, unknown>;
 
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false });
-const validateConfig = ajv.compile<MlreadyConfig>(CONFIG_SCHEMA);
+// Compiled on first use: `mlready --version` and projects without a config never pay for it.
+let compiledConfigValidator: ReturnType<typeof ajv.compile<MlreadyConfig>> | undefined;
+function configValidator(): ReturnType<typeof ajv.compile<MlreadyConfig>> {
+  compiledConfigValidator ??= ajv.compile<MlreadyConfig>(CONFIG_SCHEMA);
+  return compiledConfigValidator;
+}
 const optionValidators = new WeakMap<Rule<object>, ReturnType<typeof ajv.compile>>();
 
 /** Findings the engine makes about files, which overrides may name as well as rules. */
@@ -147,6 +152,7 @@ export async function loadConfig(projectRoot: string, rules: readonly Rule<objec
 }
 
 function validateShape(config: unknown, file: string): asserts config is MlreadyConfig {
+  const validateConfig = configValidator();
   if (!validateConfig(config)) {
     const messages = firstErrors(validateConfig.errors ?? []).map((error) => `${pointer(error)} ${describe(error)}`);
     throw new ConfigError(`${file}: ${messages.join("; ")}`);

@@ -79,6 +79,19 @@ function htmlAnchors(value: string, start: SourceLocation, siblingText: string |
   return links;
 }
 
+/** Lines longer than this are not prose anyone wrote by hand. */
+const LONG_LINE = 10_000;
+
+/**
+ * micromark resolves emphasis in time quadratic in the `*`/`_` delimiters of a paragraph: one 100,000-character
+ * line of `*a` took 38 s. In lines longer than LONG_LINE, those delimiters become spaces (same length, so every
+ * position stays right) and carry no emphasis.
+ */
+function defuseEmphasisRuns(text: string): string {
+  if (text.length <= LONG_LINE) return text;
+  return text.replace(new RegExp(`^[^\\n]{${LONG_LINE + 1},}$`, "gm"), (line) => line.replace(/[*_]/g, " "));
+}
+
 function isFenced(text: string, node: Nodes): boolean {
   const offset = node.position?.start.offset;
   if (offset === undefined) return false;
@@ -92,7 +105,7 @@ function isFenced(text: string, node: Nodes): boolean {
  * micromark accepts any string, and the tree is walked without recursion.
  */
 export function parseMarkdown(text: string, path: string): MarkdownDocument {
-  const tree: Root = fromMarkdown(text);
+  const tree: Root = fromMarkdown(defuseEmphasisRuns(text));
   const document: MarkdownDocument = { path, headings: [], links: [], code: [], paragraphs: [] };
   const definitions = new Map<string, string>();
   const references: { identifier: string; text: string; location: SourceLocation }[] = [];
