@@ -9,6 +9,7 @@ import type { MlflowModel } from "./parsers/mlmodel.js";
 import { normaliseName, parseRequirements, type Requirement } from "./parsers/requirements.js";
 import { isRecord, type YamlDocument } from "./parsers/yaml.js";
 import { isTestPath } from "./paths.js";
+import { wholeContextOf } from "./build-context.js";
 import { isCondaPin, requirementName } from "./pinning.js";
 import type { ProjectModel } from "./project.js";
 
@@ -230,6 +231,10 @@ function copiedSourcesOf(project: ProjectModel): { dockerfile: DockerfileModel; 
       for (const word of instruction.words.slice(0, -1)) {
         const source = word.text;
         if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) || source.includes("$") || /[*?[]/.test(source)) continue;
+        if ((source.replace(/^\.\/+/, "").replace(/\/+$/, "") || ".") === ".") {
+          sources.add(wholeContextOf(project, dockerfile));
+          continue;
+        }
         for (const context of contexts) {
           const resolved = path.posix.normalize(path.posix.join(context, source.replace(/^\//, ""))).replace(/\/$/, "");
           if (!resolved.startsWith("..")) sources.add(resolved);

@@ -23,6 +23,7 @@ import type { DockerfileModel } from "./parsers/dockerfile.js";
 import type { MlflowModel } from "./parsers/mlmodel.js";
 import { isRecord } from "./parsers/yaml.js";
 import { isTestPath } from "./paths.js";
+import { wholeContextOf } from "./build-context.js";
 import type { ProjectModel } from "./project.js";
 import { locateIn, type Workload, type WorkloadContainer } from "./workloads.js";
 
@@ -301,10 +302,11 @@ function deploymentReferences(project: ProjectModel): ModelReference[] {
   return references;
 }
 
-/** Resolves a COPY source: relative to the root (the usual build context), else to the Dockerfile's folder. */
+/** Resolves a COPY source: relative to the root, else to the Dockerfile's folder; `.` is the whole build context (wholeContextOf). */
 function resolveSource(project: ProjectModel, dockerfile: DockerfileModel, source: string): { folder: string; present: boolean } | null {
   const cleaned = source.replace(/^\.\/+/, "").replace(/\/+$/, "") || ".";
   if (/^[a-z]+:\/\//i.test(cleaned) || path.posix.isAbsolute(cleaned) || cleaned.startsWith("..")) return null;
+  if (cleaned === ".") return { folder: wholeContextOf(project, dockerfile), present: true };
   const candidates = [path.posix.normalize(cleaned), path.posix.normalize(path.posix.join(path.posix.dirname(dockerfile.path), cleaned))];
   for (const candidate of candidates) {
     if (candidate === "." || project.hasFile(candidate) || project.hasFolder(candidate)) return { folder: candidate, present: true };
@@ -316,6 +318,18 @@ function resolveSource(project: ProjectModel, dockerfile: DockerfileModel, sourc
 function globPattern(glob: string): RegExp {
   const escaped = glob.replace(/^\.\/+/, "").replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\u0000").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]").replace(/\u0000/g, ".*");
   return new RegExp(`^${escaped}(/.*)?$`);
+}
+
+const modelFilesByProject = new WeakMap<ProjectModel, string[]>();
+
+/** The project's model files (by extension), outside test folders; listed once per project. */
+function modelFilesOf(project: ProjectModel): string[] {
+  let files = modelFilesByProject.get(project);
+  if (!files) {
+    files = project.files.map((file) => file.path).filter((file) => MODEL_FILE_EXTENSION.test(file) && !isTestPath(file));
+    modelFilesByProject.set(project, files);
+  }
+  return files;
 }
 
 function bakedReferences(project: ProjectModel, dockerfile: DockerfileModel, outputs: string[]): ModelReference[] {
@@ -344,8 +358,7 @@ function bakedReferences(project: ProjectModel, dockerfile: DockerfileModel, out
       if (!resolved) continue;
       const { folder, present } = resolved;
       const mlflowModels = project.mlflowModels.filter((model) => isInside(model.folder, folder) && !isTestPath(model.path));
-      const modelFiles = project.files.map((file) => file.path)
-        .filter((file) => isInside(file, folder) && MODEL_FILE_EXTENSION.test(file) && !isTestPath(file));
+      const modelFiles = modelFilesOf(project).filter((file) => isInside(file, folder));
       const modelLike = (file: string) => MODEL_FILE_EXTENSION.test(file) || MODEL_FOLDER_NAME.test(path.posix.basename(file));
       // Tracked itself (`models.dvc`, a stage output holding it), or holding a DVC output that is a model.
       const trackedItself = project.hasFile(`${folder}.dvc`) || outputs.some((output) => isInside(folder, output));
