@@ -118,7 +118,14 @@ describe("the example plugin through a config file", () => {
     expect(text).toContain("FROM python:3.12-slim does not come from an allowed registry (ghcr.io/acme)");
     expect(text).toContain("Deployment/ranker has no `team` label");
 
-    const json = JSON.parse(format([result], "json")) as { findings: { ruleId: string }[]; rules: { id: string; section: string; status: string }[] };
+    const json = JSON.parse(format([result], "json")) as {
+      findings: { ruleId: string }[];
+      rules: { id: string; section: string; status: string }[];
+      plugins: { name: string; namespace: string; rules: string[] }[];
+    };
+    expect(json.plugins).toEqual([
+      expect.objectContaining({ name: "mlready-plugin-acme", namespace: "acme", rules: ["acme/allowed-registries", "acme/required-label"] }),
+    ]);
     expect(json.findings.map((finding) => finding.ruleId)).toEqual(expect.arrayContaining(["acme/allowed-registries", "acme/required-label"]));
     expect(json.rules.filter((rule) => rule.id.startsWith("acme/"))).toEqual([
       expect.objectContaining({ id: "acme/allowed-registries", section: "container", status: "fail" }),

@@ -28,6 +28,8 @@ export interface JsonReport {
   baseline?: { file: string; entries: number; matched: number; fixed: { ruleId: string; file?: string; message: string; fingerprint: string }[] };
   /** Kustomizations and Helm charts: built by kubectl/helm or read without them (docs/kubernetes.md). */
   builds: { kind: string; folder: string; mode: string; reason?: string; objects?: number; unmapped?: number; message: string }[];
+  /** Plugins the configuration loaded (docs/plugins.md): absent when there are none. */
+  plugins?: { name: string; version?: string; namespace: string; rules: string[] }[];
 }
 
 export function toJsonReport(result: CheckResult): JsonReport {
@@ -60,6 +62,10 @@ export function toJsonReport(result: CheckResult): JsonReport {
     })),
     builds: result.builds.map((build) => ({ ...build, message: describeBuild(build) })),
     ...(result.baseline ? { baseline: result.baseline } : {}),
+    // No file path: the JSON report stays the same on every machine.
+    ...(result.plugins && result.plugins.length > 0
+      ? { plugins: result.plugins.map((plugin) => ({ name: plugin.name, ...(plugin.version ? { version: plugin.version } : {}), namespace: plugin.namespace, rules: plugin.rules })) }
+      : {}),
   };
 }
 
