@@ -2,6 +2,7 @@
 // style, drawn here without a network call or a font file. `mlready badge` writes it.
 import type { CheckResult } from "./check.js";
 import type { Grade } from "./score.js";
+import { escapeXml } from "./xml.js";
 
 /**
  * The colour of each grade, shared by the badge and the HTML report's gauge. Each one has a contrast
@@ -25,10 +26,6 @@ function textWidth(text: string): number {
     else width += 6.3;
   }
   return Math.round(width);
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
 /** The SVG of a badge for a score and its grade. */

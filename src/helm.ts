@@ -9,7 +9,7 @@ import { isRecord, parseKubernetes, type KubernetesObject, type ObjectPath } fro
 import type { YamlDocument } from "./parsers/yaml.js";
 import type { ProjectModel } from "./project.js";
 import { externalToolsAllowed, findTool, mapLimited, NO_TOOLS_ENV, runTool, type BuildNote, type ToolOptions } from "./kustomize.js";
-import { valueAt, type RenderedObject, type Workload, type WorkloadContainer } from "./workloads.js";
+import { identityOf, valueAt, type RenderedObject, type Workload, type WorkloadContainer } from "./workloads.js";
 
 /** Kind and apiVersion of the object mlready builds from a chart's values (never a real Kubernetes object). */
 export const HELM_VALUES_KIND = "HelmChart";
@@ -241,12 +241,7 @@ async function renderChart(project: ProjectModel, chart: Chart, helm: string): P
 function renderedFromTemplate(built: KubernetesObject, file: string, lines: string[], chart: Chart, valuesDocument: YamlDocument | undefined): RenderedObject {
   const locate = (objectPath: ObjectPath) => locateInTemplate(lines, built.kind, objectPath).location;
   return {
-    apiVersion: built.apiVersion,
-    kind: built.kind,
-    ...(built.name !== undefined ? { name: built.name } : {}),
-    ...(built.namespace !== undefined ? { namespace: built.namespace } : {}),
-    labels: built.labels,
-    value: built.value,
+    ...identityOf(built),
     file,
     location: locate([]),
     locate,

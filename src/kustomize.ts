@@ -9,7 +9,7 @@ import path from "node:path";
 import type { SourceLocation } from "./model.js";
 import { isRecord, parseKubernetes, type KubernetesObject, type ObjectPath } from "./parsers/kubernetes.js";
 import type { ProjectModel } from "./project.js";
-import { valueAt, workloadsOf, type RenderedObject } from "./workloads.js";
+import { identityOf, valueAt, workloadsOf, type RenderedObject } from "./workloads.js";
 
 /** What mlready did with one kustomization or chart; reporters show these so that users know what was judged. */
 export interface BuildNote {
@@ -530,12 +530,7 @@ export function renderedFrom(built: KubernetesObject, primary: KubernetesObject,
   const inPrimary = (objectPath: ObjectPath) => translatePath(built.value, primary.value, objectPath, true).path;
   const locate = (objectPath: ObjectPath): SourceLocation => primary.locate(inPrimary(objectPath));
   return {
-    apiVersion: built.apiVersion,
-    kind: built.kind,
-    ...(built.name !== undefined ? { name: built.name } : {}),
-    ...(built.namespace !== undefined ? { namespace: built.namespace } : {}),
-    labels: built.labels,
-    value: built.value,
+    ...identityOf(built),
     file: primary.file,
     location: primary.location,
     locate,

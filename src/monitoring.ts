@@ -13,7 +13,7 @@ import type { DockerfileModel } from "./parsers/dockerfile.js";
 import { parsePipInstallArguments } from "./parsers/requirements.js";
 import { isTestPath } from "./paths.js";
 import type { ProjectModel } from "./project.js";
-import { mapSelectorMatches, podLabelsOf } from "./selectors.js";
+import { mapSelectorMatches, podLabelsOf, sameNamespace } from "./selectors.js";
 import { isPatchObject, valueAt, type Workload } from "./workloads.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -303,10 +303,6 @@ export interface ServingWorkload {
   /** `Deployment/churn-api`. */
   label: string;
   podLabels: Record<string, string>;
-}
-
-function sameNamespace(a: KubernetesObject, b: KubernetesObject): boolean {
-  return a.namespace === undefined || b.namespace === undefined || a.namespace === b.namespace;
 }
 
 /**

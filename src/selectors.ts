@@ -181,3 +181,8 @@ export function podLabelsOf(object: KubernetesObject, component?: string | numbe
   }
   return null;
 }
+
+/** Objects without a namespace are applied into one (`kubectl -n`, kustomize `namespace:`), so they may be in any. */
+export function sameNamespace(a: KubernetesObject, b: KubernetesObject): boolean {
+  return a.namespace === undefined || b.namespace === undefined || a.namespace === b.namespace;
+}

@@ -51,6 +51,18 @@ export interface RenderedObject extends KubernetesObject {
   origin(path: ObjectPath): { file: string; location: SourceLocation };
 }
 
+/** What a built object (kustomize or helm output) keeps of itself: everything but where it was written. */
+export function identityOf(built: KubernetesObject): Pick<KubernetesObject, "apiVersion" | "kind" | "name" | "namespace" | "labels" | "value"> {
+  return {
+    apiVersion: built.apiVersion,
+    kind: built.kind,
+    ...(built.name !== undefined ? { name: built.name } : {}),
+    ...(built.namespace !== undefined ? { namespace: built.namespace } : {}),
+    labels: built.labels,
+    value: built.value,
+  };
+}
+
 export function isRendered(object: KubernetesObject): object is RenderedObject {
   return "renderedBy" in object && typeof (object as Partial<RenderedObject>).origin === "function";
 }

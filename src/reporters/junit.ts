@@ -1,24 +1,7 @@
 import type { CheckResult } from "../check.js";
 import type { Finding } from "../model.js";
 import type { RuleResult } from "../rule.js";
-
-/**
- * Text for XML 1.0 content and attribute values. Characters XML cannot hold at all (C0 controls other than
- * tab, LF and CR; lone surrogates; U+FFFE/U+FFFF) become U+FFFD; line breaks and tabs are written as
- * character references so that attribute-value normalisation keeps them.
- */
-export function escapeXml(text: string): string {
-  return text
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD")
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&apos;")
-    .replace(/\t/g, "&#9;")
-    .replace(/\n/g, "&#10;")
-    .replace(/\r/g, "&#13;");
-}
+import { escapeXml } from "../xml.js";
 
 function attributes(values: Record<string, string | number>): string {
   return Object.entries(values).map(([key, value]) => ` ${key}="${escapeXml(String(value))}"`).join("");

@@ -4,7 +4,7 @@ import { isRecord, type KubernetesObject, type ObjectPath } from "../parsers/kub
 import { isTestPath } from "../paths.js";
 import { parseQuantity } from "../quantity.js";
 import { defineRule, type RuleContext } from "../rule.js";
-import { labelsOf, mapSelectorMatches, podLabelsOf, type Labels } from "../selectors.js";
+import { labelsOf, mapSelectorMatches, podLabelsOf, sameNamespace, type Labels } from "../selectors.js";
 import { isPatchObject, valueAt } from "../workloads.js";
 
 interface ProgressiveDeliveryOptions {
@@ -160,11 +160,6 @@ function reportingOnce(context: Context): Context {
 /** A whole object, not a kustomize patch of one (see isPatchObject). */
 function isWhole(object: KubernetesObject, objects: readonly KubernetesObject[]): boolean {
   return isRecord(object.value["spec"]) && !isPatchObject(object, objects);
-}
-
-/** Objects without a namespace take one from kubectl or kustomize: they may be in any. */
-function sameNamespace(left: KubernetesObject, right: KubernetesObject): boolean {
-  return inNamespace(left, right.namespace);
 }
 
 function inNamespace(object: KubernetesObject, namespace: string | undefined): boolean {

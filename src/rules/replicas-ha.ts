@@ -2,7 +2,7 @@ import type { SourceLocation } from "../model.js";
 import { isRecord, type KubernetesObject, type ObjectPath } from "../parsers/kubernetes.js";
 import { isTestPath } from "../paths.js";
 import { defineRule } from "../rule.js";
-import { labelSelectorMatches, mapSelectorMatches, podLabelsOf, type Labels } from "../selectors.js";
+import { labelSelectorMatches, mapSelectorMatches, podLabelsOf, sameNamespace, type Labels } from "../selectors.js";
 import { HELM_VALUES_KIND } from "../helm.js";
 import { isPatchObject, isRendered, locateIn, valueAt } from "../workloads.js";
 import type { ProjectModel } from "../project.js";
@@ -63,11 +63,6 @@ function isCount(value: unknown): value is number {
 
 function plural(count: number): string {
   return `${count} replica${count === 1 ? "" : "s"}`;
-}
-
-/** Objects without a namespace are applied into one (`kubectl -n`, kustomize `namespace:`), so they match any. */
-function sameNamespace(a: KubernetesObject, b: KubernetesObject): boolean {
-  return a.namespace === undefined || b.namespace === undefined || a.namespace === b.namespace;
 }
 
 /** Where a collection is written, at its key (`predictor:`), in the object's main file. */
