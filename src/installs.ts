@@ -3,7 +3,7 @@
 // from the paths it names to the project files they were copied from.
 import path from "node:path";
 import type { DockerfileModel, DockerInstruction } from "./parsers/dockerfile.js";
-import { commandWords, tokenizeShell, type ShellCommand, type ShellWord } from "./parsers/shell.js";
+import { programWords, tokenizeShell, type ShellCommand, type ShellWord } from "./parsers/shell.js";
 import { LineIndex } from "./parsers/text.js";
 
 /** One simple command of a RUN instruction, where it runs and how to find the files it names. */
@@ -76,11 +76,6 @@ export function runCommandsOf(dockerfile: DockerfileModel): RunCommand[] {
     }
   }
   return result;
-}
-
-/** The words of a command from its program on, as `commandWords` finds it. */
-function programWords(command: ShellCommand): ShellWord[] {
-  return command.words.slice(command.words.length - commandWords(command).length);
 }
 
 /** The commands of a RUN, each followed by the commands of its `sh -c "..."` script. */

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { ProjectFile, SourceLocation } from "./model.js";
 import type { MarkdownDocument } from "./parsers/markdown.js";
 import type { MakeTarget, Makefile } from "./parsers/makefile.js";
-import { commandWords, tokenizeShell, type ShellCommand, type ShellScript, type ShellWord } from "./parsers/shell.js";
+import { commandWords, programWords, tokenizeShell, type ShellCommand, type ShellScript, type ShellWord } from "./parsers/shell.js";
 import { LineIndex } from "./parsers/text.js";
 import type { ProjectModel } from "./project.js";
 import { isTestPath } from "./paths.js";
@@ -431,10 +431,6 @@ export function discoverRollbacks(project: ProjectModel): RollbackDiscovery {
   return { found, namedCandidates, unreadNamed, unparsedShell, hasRollback };
 }
 
-/** The words from the program on, as written (paths kept): `FOO=1 sudo ./scripts/x.sh` -> `./scripts/x.sh`. */
-export function programWords(command: ShellCommand): ShellWord[] {
-  return command.words.slice(command.words.length - commandWords(command).length);
-}
 
 const SCRIPT_RUNNERS = new Set(["bash", "sh", "zsh", "ksh", "dash", "source", "."]);
 /** Prefixes that mean "the folder of this script / Makefile" (`$(dirname "$0")/`, `$(CURDIR)/`, `$SCRIPT_DIR/`). */

@@ -528,3 +528,8 @@ export function commandWords(command: ShellCommand): string[] {
   if (rest[0]) rest[0] = rest[0].split("/").pop() ?? rest[0];
   return rest;
 }
+
+/** The words from the program on, as written (paths kept): `FOO=1 sudo ./scripts/x.sh` -> `./scripts/x.sh`. */
+export function programWords(command: ShellCommand): ShellWord[] {
+  return command.words.slice(command.words.length - commandWords(command).length);
+}

@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { SourceLocation } from "../model.js";
 import type { KubernetesObject } from "../parsers/kubernetes.js";
-import type { ShellCommand, ShellScript, ShellWord } from "../parsers/shell.js";
+import { programWords, type ShellCommand, type ShellScript, type ShellWord } from "../parsers/shell.js";
 import type { ProjectModel } from "../project.js";
 import {
   classify,
@@ -16,7 +16,6 @@ import {
   markdownCommands,
   positionals,
   programOf,
-  programWords,
   resolveWord,
   ROLLABLE_KINDS,
   rollbackEntryPoints,

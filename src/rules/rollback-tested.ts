@@ -1,12 +1,12 @@
 import path from "node:path";
 import type { SourceLocation } from "../model.js";
 import type { MarkdownDocument } from "../parsers/markdown.js";
-import { tokenizeShell, type ShellCommand } from "../parsers/shell.js";
+import { programWords, tokenizeShell, type ShellCommand } from "../parsers/shell.js";
 import { LineIndex } from "../parsers/text.js";
 import type { YamlDocument } from "../parsers/yaml.js";
 import { isTestPath } from "../paths.js";
 import type { ProjectModel } from "../project.js";
-import { classify, discoverRollbacks, NOT_OPERATIONS_DOC, programWords, rollbackNamed, scriptCall, type NamedCandidate } from "../rollback.js";
+import { classify, discoverRollbacks, NOT_OPERATIONS_DOC, rollbackNamed, scriptCall, type NamedCandidate } from "../rollback.js";
 import { defineRule } from "../rule.js";
 
 interface RollbackTestedOptions {
