@@ -10,7 +10,8 @@ import type { Rule, RuleResult } from "./rule.js";
 import { RULES } from "./rules/index.js";
 import { scoreResults, type Score } from "./score.js";
 import type { Baseline, BaselineReport } from "./baseline.js";
-import { applySuppressions, insideRoot, SourceCache } from "./suppressions.js";
+import { applySuppressions, insideRoot } from "./suppressions.js";
+import { SourceCache } from "./sources.js";
 import { DEFAULT_MAX_FILE_SIZE } from "./project.js";
 import type { LoadedPlugin } from "./plugins.js";
 import { collectExcerpts, type SourceExcerpts } from "./excerpts.js";
@@ -67,7 +68,11 @@ export async function check(root: string, options: CheckOptions = {}): Promise<C
   const rules = options.rules ?? RULES;
   const resolved = await loadConfig(absoluteRoot, rules, options.configFile, { plugins: options.plugins ?? true });
   const discovery = await discover(absoluteRoot, { ignore: resolved.config.ignore ?? [] });
+  // One read of each file serves parsing, rules reading raw text, suppressions and excerpts: root-confined read paths from discovery, the size limit.
+  const readPaths = new Map(discovery.files.map((file) => [file.path, file.readPath]));
+  const sources = new SourceCache((file) => readPaths.get(file), resolved.config.maxFileSize ?? DEFAULT_MAX_FILE_SIZE);
   const { project, findings: parseFindings } = await buildProject(absoluteRoot, discovery, {
+    sources,
     ...(resolved.config.maxFileSize ? { maxFileSize: resolved.config.maxFileSize } : {}),
   });
   const results = await runRules(project, resolved.rules, resolved.settings, resolved.config);
@@ -76,10 +81,8 @@ export async function check(root: string, options: CheckOptions = {}): Promise<C
     if (result) result.docs = rule.meta.docs as NonNullable<typeof rule.meta.docs>;
   }
   // Suppressions (docs/suppressions.md) before scoring: a rule whose findings are all suppressed passes.
-  const readPaths = new Map(discovery.files.map((file) => [file.path, file.readPath]));
   const configInRoot = resolved.file ? insideRoot(absoluteRoot, resolved.file) : undefined;
-  const sources = new SourceCache((file) => readPaths.get(file), resolved.config.maxFileSize ?? DEFAULT_MAX_FILE_SIZE);
-  const suppression = await applySuppressions({
+  const suppression = applySuppressions({
     results,
     otherFindings: parseFindings,
     files: project.files,
@@ -96,7 +99,6 @@ export async function check(root: string, options: CheckOptions = {}): Promise<C
   for (const file of project.files) if (file.kind !== "other") artifacts[file.kind] = (artifacts[file.kind] ?? 0) + 1;
   const hasDeploymentArtifacts = project.files.some((file) => DEPLOYMENT_KINDS.has(file.kind));
   const findings = sortFindings([...parseFindings, ...results.flatMap((result) => result.findings), ...suppression.findings]);
-  // Read through the same cache: root-confined read paths from discovery, the size limit, mostly already decoded.
   const excerpts = await collectExcerpts(findings, (file) => sources.lines(file), configInRoot);
   const readme = project.files
     .filter((file) => /^readme(\.[a-z]+)?$/i.test(file.path.split("/").pop() ?? ""))

@@ -3,7 +3,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { check, type CheckResult } from "./check.js";
 import { BASELINE_FILE, createBaseline, formatBaseline, readBaseline } from "./baseline.js";
-import { SourceCache } from "./suppressions.js";
+import { SourceCache } from "./sources.js";
 import { ConfigError, loadConfig } from "./config/load.js";
 import { gitTopLevel } from "./git-root.js";
 import { ruleHelp } from "./rule-docs.js";
@@ -198,7 +198,7 @@ async function runBaselineCommand(argv: string[], io: Io): Promise<number> {
   const sources = new SourceCache((file) => path.join(result.absoluteRoot, file), Number.MAX_SAFE_INTEGER);
   const lineTexts = new Map<(typeof result.findings)[number], string | undefined>();
   for (const finding of result.findings) {
-    if (finding.file !== undefined && finding.line !== undefined) lineTexts.set(finding, (await sources.lines(finding.file))?.[finding.line - 1]);
+    if (finding.file !== undefined && finding.line !== undefined) lineTexts.set(finding, sources.lines(finding.file)?.[finding.line - 1]);
   }
   const baseline = createBaseline(result.findings, (finding) => lineTexts.get(finding));
   const output = values.output ?? path.join(projectPath, BASELINE_FILE);

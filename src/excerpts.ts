@@ -70,7 +70,7 @@ export function scrubLine(line: string): string {
  */
 export async function collectExcerpts(
   findings: readonly Finding[],
-  readLines: (file: string) => Promise<string[] | undefined>,
+  readLines: (file: string) => string[] | undefined | Promise<string[] | undefined>,
   configFile?: string,
 ): Promise<SourceExcerpts> {
   const excerpts: SourceExcerpts = { lines: {}, withheld: {} };

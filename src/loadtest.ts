@@ -1,7 +1,6 @@
 // Load tests and the rate they drive, read from the test files and the commands that run them.
 // Nothing here runs the project's code: JavaScript, Python, Scala and XML are read with regexes
 // over comment-stripped text, so a value computed at run time is "not derivable", never guessed.
-import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { SourceLocation } from "./model.js";
 import type { ProjectModel } from "./project.js";
@@ -677,21 +676,14 @@ export function loadTestCandidate(file: string): FileKindOfLoadTest | undefined 
   return undefined;
 }
 
-/** Reads a project file's text; undefined when it is missing, too large or binary. Never leaves the project root. */
+/**
+ * A project file's text, from the project's one read of each file; undefined when it is not a project file,
+ * too large (MAX_TEXT_SIZE characters) or binary. Never leaves the project root (discovery's read paths).
+ */
 export async function readProjectText(project: ProjectModel, file: string): Promise<string | undefined> {
-  if (!project.hasFile(file)) return undefined;
-  const absolute = path.resolve(project.root, file);
-  const relative = path.relative(path.resolve(project.root), absolute);
-  if (relative.startsWith("..") || path.isAbsolute(relative)) return undefined;
-  try {
-    const stat = await fs.stat(absolute);
-    if (!stat.isFile() || stat.size > MAX_TEXT_SIZE) return undefined;
-    const text = await fs.readFile(absolute, "utf8");
-    if (text.includes("\u0000")) return undefined;
-    return text.startsWith("\uFEFF") ? text.slice(1) : text;
-  } catch {
-    return undefined;
-  }
+  const text = project.text(file);
+  if (text === undefined || text.length > MAX_TEXT_SIZE || text.includes("\u0000")) return undefined;
+  return text;
 }
 
 export type TextReader = (file: string) => Promise<string | undefined>;

@@ -1,4 +1,3 @@
-import { fstatSync, promises as fs, readFileSync } from "node:fs";
 import path from "node:path";
 import type { DiscoveredFile, Discovery } from "./discover.js";
 import { FILE_SKIPPED, PARSE_ERROR, type Finding, type ProjectFile, type SourceLocation } from "./model.js";
@@ -16,6 +15,7 @@ import { modelDeploymentsOf, workloadsOf, type ModelDeployment, type Workload } 
 import { buildKustomizations, type BuildNote } from "./kustomize.js";
 import { renderHelmCharts } from "./helm.js";
 import { parseYaml, type YamlDocument } from "./parsers/yaml.js";
+import { readLimited, SourceCache } from "./sources.js";
 
 export interface DockerignoreFile {
   path: string;
@@ -54,6 +54,11 @@ export interface ProjectModel {
   /** True when a POSIX path relative to the root names a folder that holds project files. */
   hasFolder(folder: string): boolean;
   filesOfKind(...kinds: ProjectFile["kind"][]): ProjectFile[];
+  /**
+   * The text of a project file, read once (parsed files are already read): undefined for a path that is not a
+   * project file, or one that is binary, over the size limit or unreadable. For content no parser models.
+   */
+  text(file: string): string | undefined;
   /** Models that serving platforms load (Seldon v2 Models, KServe predictors, Seldon graph nodes). */
   modelDeployments: ModelDeployment[];
   /** What was done with each kustomization and Helm chart: built by kubectl/helm, or read plainly and why. */
@@ -63,6 +68,8 @@ export interface ProjectModel {
 export interface BuildOptions {
   /** Files larger than this are not read (bytes). */
   maxFileSize?: number;
+  /** Where the texts read are kept for later readers (suppressions, excerpts); default: a cache of this build's own. */
+  sources?: SourceCache;
   /** Build kustomizations with kubectl and render charts with helm when on the PATH (default true; MLREADY_NO_EXTERNAL_TOOLS=1 turns it off). */
   externalTools?: boolean;
 }
@@ -90,29 +97,11 @@ function parseError(file: string, message: string, location?: SourceLocation): F
   return { ruleId: PARSE_ERROR, severity: "warning", message, file, ...(location ? { line: location.line, column: location.column } : {}) };
 }
 
-async function readLimited(file: DiscoveredFile, maxFileSize: number): Promise<{ bytes: Uint8Array; size: number } | { skip: string } | { error: string }> {
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(file.readPath, "r");
-    // Synchronous stat and read on the open descriptor: thousands of small files cost more in thread-pool
-    // round trips than in reading (measured with bench/, docs/performance.md); open and close stay async.
-    const stat = fstatSync(handle.fd);
-    if (stat.size > maxFileSize) {
-      return { skip: `Not read: ${(stat.size / 1048576).toFixed(1)} MiB is over the ${(maxFileSize / 1048576).toFixed(1)} MiB size limit.` };
-    }
-    const bytes = readFileSync(handle.fd);
-    return { bytes, size: stat.size };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return { error: code === "EACCES" || code === "EPERM" ? "permission denied" : code ?? String(error) };
-  } finally {
-    await handle?.close();
-  }
-}
-
 /** Reads and parses every discovered file once. A file that cannot be read or parsed becomes a finding; the build goes on. */
 export async function buildProject(root: string, discovery: Discovery, options: BuildOptions = {}): Promise<{ project: ProjectModel; findings: Finding[] }> {
   const maxFileSize = options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+  const readPaths = new Map(discovery.files.map((file) => [file.path, file.readPath]));
+  const sources = options.sources ?? new SourceCache((file) => readPaths.get(file), maxFileSize);
   const findings: Finding[] = [...discovery.findings];
   const files: ProjectFile[] = discovery.files.map((file) => ({ path: file.path, kind: file.kind, size: file.size }));
   const filePaths = new Set(files.map((file) => file.path));
@@ -142,6 +131,7 @@ export async function buildProject(root: string, discovery: Discovery, options: 
     hasFile: (file) => filePaths.has(file),
     hasFolder: (folder) => folder === "." || folders.has(folder.replace(/\/$/, "")),
     filesOfKind: (...kinds) => files.filter((file) => kinds.includes(file.kind)),
+    text: (file) => (filePaths.has(file) ? sources.text(file) : undefined),
   };
 
   const byPath = new Map(discovery.files.map((file, index) => [file.path, { file, model: files[index] as ProjectFile }]));
@@ -150,7 +140,7 @@ export async function buildProject(root: string, discovery: Discovery, options: 
   // Requirements files named by `-r`/`-c` are read too, whatever their name; the loop ends because each file is read once.
   while (toRead.length > 0) {
     for (const entry of toRead) parsed.add(entry.file.path);
-    await readAndParse(project, toRead, maxFileSize, findings);
+    readAndParse(project, toRead, maxFileSize, sources, findings);
     toRead = [...new Set(includedRequirements(project))]
       .filter((target) => !parsed.has(target) && byPath.has(target))
       .map((target) => {
@@ -168,46 +158,45 @@ export async function buildProject(root: string, discovery: Discovery, options: 
   return { project, findings };
 }
 
-async function readAndParse(
+function readAndParse(
   project: ProjectModel,
   toRead: { file: DiscoveredFile; model: ProjectFile }[],
   maxFileSize: number,
+  sources: SourceCache,
   findings: Finding[],
-): Promise<void> {
-  // Bounded concurrency: enough to overlap I/O, not so much that thousands of handles stay open.
-  const BATCH = 64;
-  for (let start = 0; start < toRead.length; start += BATCH) {
-    const batch = toRead.slice(start, start + BATCH);
-    const results = await Promise.all(batch.map(({ file }) => readLimited(file, maxFileSize)));
-    results.forEach((result, index) => {
-      const { file, model } = batch[index] as (typeof batch)[number];
-      if ("skip" in result) {
-        findings.push({ ruleId: FILE_SKIPPED, severity: "info", message: result.skip, file: file.path });
-        return;
-      }
-      if ("error" in result) {
-        findings.push(parseError(file.path, `Could not read the file: ${result.error}.`));
-        return;
-      }
-      model.size = result.size;
-      const decoded = decodeText(result.bytes);
-      if (!decoded.ok) {
-        // Binary files with a YAML/JSON name are common (fixtures, assets); a binary Dockerfile or script is not.
-        if (model.kind !== "yaml") findings.push(parseError(file.path, `Not parsed as ${model.kind}: ${decoded.reason}.`));
-        return;
-      }
-      if (decoded.replacedInvalidUtf8 && model.kind !== "yaml") {
-        findings.push({ ruleId: FILE_SKIPPED, severity: "info", message: "The file is not valid UTF-8; invalid bytes were read as U+FFFD.", file: file.path });
-      }
-      const text = decoded.text.startsWith("\uFEFF") ? decoded.text.slice(1) : decoded.text;
-      try {
-        parseInto(project, model, text, findings);
-      } catch (error) {
-        const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-        const location = error instanceof MlmodelSyntaxError ? error.location : undefined;
-        findings.push(parseError(file.path, `Could not parse ${model.kind}: ${message}`, location));
-      }
-    });
+): void {
+  for (const { file, model } of toRead) {
+    const result = readLimited(file.readPath, maxFileSize);
+    if ("skip" in result) {
+      sources.remember(file.path, undefined);
+      findings.push({ ruleId: FILE_SKIPPED, severity: "info", message: result.skip, file: file.path });
+      continue;
+    }
+    if ("error" in result) {
+      sources.remember(file.path, undefined);
+      findings.push(parseError(file.path, `Could not read the file: ${result.error}.`));
+      continue;
+    }
+    model.size = result.size;
+    const decoded = decodeText(result.bytes);
+    if (!decoded.ok) {
+      sources.remember(file.path, undefined);
+      // Binary files with a YAML/JSON name are common (fixtures, assets); a binary Dockerfile or script is not.
+      if (model.kind !== "yaml") findings.push(parseError(file.path, `Not parsed as ${model.kind}: ${decoded.reason}.`));
+      continue;
+    }
+    if (decoded.replacedInvalidUtf8 && model.kind !== "yaml") {
+      findings.push({ ruleId: FILE_SKIPPED, severity: "info", message: "The file is not valid UTF-8; invalid bytes were read as U+FFFD.", file: file.path });
+    }
+    const text = decoded.text.startsWith("\uFEFF") ? decoded.text.slice(1) : decoded.text;
+    sources.remember(file.path, text);
+    try {
+      parseInto(project, model, text, findings);
+    } catch (error) {
+      const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      const location = error instanceof MlmodelSyntaxError ? error.location : undefined;
+      findings.push(parseError(file.path, `Could not parse ${model.kind}: ${message}`, location));
+    }
   }
 }
 

@@ -1,12 +1,11 @@
-import { promises as fs } from "node:fs";
 import path from "node:path";
 import { applyBaseline, type Baseline, type BaselineReport } from "./baseline.js";
 import type { SuppressionOverride } from "./config/load.js";
 import { FILE_SKIPPED, INTERNAL_ERROR, PARSE_ERROR, UNUSED_SUPPRESSION, type ArtifactKind, type Finding, type SourceLocation } from "./model.js";
 import type { KubernetesFile } from "./parsers/kubernetes.js";
 import { isRecord } from "./parsers/yaml.js";
-import { decodeText } from "./parsers/text.js";
 import type { RuleResult } from "./rule.js";
+import type { SourceCache } from "./sources.js";
 
 /** The annotation that suppresses findings inside one Kubernetes object. */
 export const IGNORE_ANNOTATION = "mlready.dev/ignore";
@@ -175,57 +174,6 @@ export function matchesAny(file: string, patterns: readonly RegExp[]): boolean {
   return patterns.some((pattern) => pattern.test(file));
 }
 
-/** Reads project files on demand, once each; unreadable, oversized and binary files read as undefined. */
-export class SourceCache {
-  private readonly bytes = new Map<string, Promise<Buffer | undefined>>();
-  private readonly texts = new Map<string, string[] | undefined>();
-
-  constructor(private readonly readPathOf: (file: string) => string | undefined, private readonly maxFileSize: number) {}
-
-  /** Whether the file's bytes contain `needle`: a cheap test before decoding a file for directives. */
-  async contains(file: string, needle: string): Promise<boolean> {
-    return (await this.read(file))?.includes(needle) ?? false;
-  }
-
-  async lines(file: string): Promise<string[] | undefined> {
-    if (this.texts.has(file)) return this.texts.get(file);
-    const bytes = await this.read(file);
-    const decoded = bytes ? decodeText(bytes) : undefined;
-    const text = decoded?.ok ? (decoded.text.startsWith("\uFEFF") ? decoded.text.slice(1) : decoded.text) : undefined;
-    const lines = text?.split("\n");
-    this.texts.set(file, lines);
-    return lines;
-  }
-
-  private read(file: string): Promise<Buffer | undefined> {
-    let cached = this.bytes.get(file);
-    if (!cached) {
-      cached = this.load(file);
-      this.bytes.set(file, cached);
-    }
-    return cached;
-  }
-
-  private async load(file: string): Promise<Buffer | undefined> {
-    const readPath = this.readPathOf(file);
-    if (!readPath) return undefined;
-    try {
-      const stat = await fs.stat(readPath);
-      if (stat.size > this.maxFileSize) return undefined;
-      return await fs.readFile(readPath);
-    } catch {
-      return undefined;
-    }
-  }
-}
-
-/** Runs `task` over `items` a batch at a time: enough to overlap I/O without thousands of open handles. */
-async function inBatches<Item, Value>(items: readonly Item[], task: (item: Item) => Promise<Value>): Promise<Value[]> {
-  const values: Value[] = [];
-  for (let start = 0; start < items.length; start += 64) values.push(...(await Promise.all(items.slice(start, start + 64).map(task))));
-  return values;
-}
-
 export interface SuppressionInput {
   results: RuleResult[];
   /** Findings no rule produced (parse errors, skipped files). */
@@ -269,23 +217,23 @@ function unused(messageId: string, message: string, file: string | undefined, lo
  * inline comment or annotation, a config override or the baseline (in that order; the first wins),
  * passes rules whose findings are all suppressed, and reports suppressions that are invalid or match nothing.
  */
-export async function applySuppressions(input: SuppressionInput): Promise<SuppressionOutcome> {
+export function applySuppressions(input: SuppressionInput): SuppressionOutcome {
   const ruleFindings = input.results.flatMap((result) => result.findings);
   const candidates = [...ruleFindings, ...input.otherFindings].filter((finding) => finding.ruleId !== INTERNAL_ERROR);
   const extra: Finding[] = [];
 
   if (input.inlineConfig) {
     const commentFiles = input.files.filter((file) => HASH_COMMENT_KINDS.has(file.kind) || file.kind === "markdown");
-    const directives = (await inBatches(commentFiles, async (file) => {
-      if (!(await input.sources.contains(file.path, "mlready-ignore"))) return [];
-      const lines = await input.sources.lines(file.path);
-      return lines ? parseInlineDirectives(file.path, file.kind, lines.join("\n")) : [];
-    })).flat();
+    const directives = commentFiles.flatMap((file) => {
+      if (!input.sources.contains(file.path, "mlready-ignore")) return [];
+      const text = input.sources.text(file.path);
+      return text !== undefined ? parseInlineDirectives(file.path, file.kind, text) : [];
+    });
     // An annotation on a file's last object covers the file's remaining lines: only those files are read.
     const annotated = input.manifests.filter((manifest) => manifest.objects.some((object) => hasIgnoreAnnotation(object.value)));
     const lineCounts = new Map<string, number>();
     for (const manifest of annotated) {
-      const lines = await input.sources.lines(manifest.path);
+      const lines = input.sources.lines(manifest.path);
       if (lines) lineCounts.set(manifest.path, lines.length);
     }
     directives.push(...annotationDirectives(annotated, (file) => lineCounts.get(file)));
@@ -338,9 +286,8 @@ export async function applySuppressions(input: SuppressionInput): Promise<Suppre
   let baseline: BaselineReport | undefined;
   if (input.baseline) {
     const lineText = new Map<Finding, string | undefined>();
-    await inBatches([...new Set(candidates.flatMap((finding) => (finding.line !== undefined && finding.file !== undefined ? [finding.file] : [])))], (file) => input.sources.lines(file));
     for (const finding of candidates) {
-      if (finding.file !== undefined && finding.line !== undefined) lineText.set(finding, (await input.sources.lines(finding.file))?.[finding.line - 1]);
+      if (finding.file !== undefined && finding.line !== undefined) lineText.set(finding, input.sources.lines(finding.file)?.[finding.line - 1]);
     }
     const outcome = applyBaseline(candidates, input.baseline.baseline, (finding) => lineText.get(finding));
     baseline = { file: input.baseline.file, entries: input.baseline.baseline.entries.length, ...outcome };

@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, promises as fsPromises, symlinkSync } from "node:fs";
+import fs, { chmodSync, mkdirSync, symlinkSync } from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { check } from "../src/check.js";
@@ -126,11 +127,13 @@ describe("bad input never crashes or hangs a run", () => {
 
   it("a file the operating system refuses to open (EACCES, simulated) is a parse-error finding, not a crash", async () => {
     const root = tempProject({ "requirements.txt": "flask\n", "k8s/deployment.yaml": DEPLOYMENT });
-    const open = fsPromises.open.bind(fsPromises);
-    const spy = vi.spyOn(fsPromises, "open").mockImplementation(async (file, ...rest) => {
+    const open = fs.openSync.bind(fs);
+    const spy = vi.spyOn(fs, "openSync").mockImplementation((file, ...rest) => {
       if (String(file).endsWith("requirements.txt")) throw Object.assign(new Error("EACCES: permission denied, open"), { code: "EACCES" });
       return open(file, ...rest);
     });
+    // Files are read with the synchronous API (src/sources.ts): the named export must see the spy too.
+    syncBuiltinESMExports();
     try {
       const result = await check(root);
       expect(findingsOf(result, "parse-error")).toEqual([expect.objectContaining({ file: "requirements.txt", message: "Could not read the file: permission denied." })]);
@@ -139,6 +142,7 @@ describe("bad input never crashes or hangs a run", () => {
       expect(findingsOf(result, "internal-error")).toEqual([]);
     } finally {
       spy.mockRestore();
+      syncBuiltinESMExports();
     }
   });
 
