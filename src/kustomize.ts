@@ -146,19 +146,64 @@ export function failureReason(stderr: string): string {
 export function runTool(file: string, args: string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<{ ok: true; stdout: string } | { ok: false; reason: string }> {
   const env = offlineEnvironment(extraEnv);
   return new Promise((resolve) => {
-    execFile(file, args, { cwd, env, timeout: TOOL_TIMEOUT_MS, killSignal: "SIGKILL", maxBuffer: 64 * 1024 * 1024, windowsHide: true, encoding: "utf8" }, (error, stdout, stderr) => {
+    let timedOut = false;
+    const child = execFile(file, args, { cwd, env, maxBuffer: 64 * 1024 * 1024, windowsHide: true, encoding: "utf8" }, (error, stdout, stderr) => {
+      clearTimeout(timer);
       if (!error) {
         resolve({ ok: true, stdout });
         return;
       }
-      const failure = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null };
-      if (failure.killed || failure.signal === "SIGKILL") {
+      if (timedOut) {
         resolve({ ok: false, reason: `${path.basename(file)} did not finish within ${TOOL_TIMEOUT_MS / 1000} s` });
         return;
       }
-      resolve({ ok: false, reason: `${path.basename(file)} failed: ${failureReason(String(stderr || failure.message))}` });
+      resolve({ ok: false, reason: `${path.basename(file)} failed: ${failureReason(String(stderr || (error as Error).message))}` });
     });
+    // Builds start before the project is parsed and the parse keeps the event loop busy: when the timer fires
+    // late, the child's exit may be waiting in the same loop turn. setImmediate lets it be seen first.
+    const timer = setTimeout(() => {
+      setImmediate(() => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        timedOut = true;
+        child.kill("SIGKILL");
+      });
+    }, TOOL_TIMEOUT_MS);
   });
+}
+
+/** Starts tasks at most `limit` at a time, in the order they are queued; a queued task can be dropped before it starts. */
+export class TaskQueue<R> {
+  private running = 0;
+  private readonly waiting: { task: () => Promise<R>; resolve: (value: R | undefined) => void }[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  add(task: () => Promise<R>): { result: Promise<R | undefined>; drop: () => void } {
+    let entry: (typeof this.waiting)[number] | undefined;
+    const result = new Promise<R | undefined>((resolve) => {
+      entry = { task, resolve };
+      this.waiting.push(entry);
+    });
+    this.next();
+    return {
+      result,
+      drop: () => {
+        const index = entry ? this.waiting.indexOf(entry) : -1;
+        if (index >= 0) this.waiting.splice(index, 1)[0]?.resolve(undefined);
+      },
+    };
+  }
+
+  private next(): void {
+    while (this.running < this.limit && this.waiting.length > 0) {
+      const { task, resolve } = this.waiting.shift() as (typeof this.waiting)[number];
+      this.running++;
+      void task().then(resolve).finally(() => {
+        this.running--;
+        this.next();
+      });
+    }
+  }
 }
 
 /** Runs `task` over `items` with at most `limit` at a time, keeping the order of results. */
@@ -221,7 +266,7 @@ export function remoteReference(value: unknown, depth = 0): string | undefined {
   return undefined;
 }
 
-interface Kustomization {
+export interface Kustomization {
   folder: string;
   file: string;
   isComponent: boolean;
@@ -312,7 +357,7 @@ function strings(value: unknown): string[] {
 }
 
 /** A root kustomization and everything it includes, as mlready reads it without building. */
-interface Closure {
+export interface Closure {
   root: Kustomization;
   members: Kustomization[];
   resourceFiles: string[];
@@ -369,25 +414,57 @@ export function kustomizeArguments(absoluteFolder: string): string[] {
 /** At most this many builds run at once: each is a process that mostly waits on its own start-up. */
 const PARALLEL_BUILDS = 4;
 
+type ToolResult = Awaited<ReturnType<typeof runTool>>;
+
+/** The kustomizations of a project and the kubectl builds already started for them (see startKustomizeBuilds). */
+export interface KustomizeStart {
+  kustomizations: Map<string, Kustomization>;
+  roots: Kustomization[];
+  closures: Map<Kustomization, Closure>;
+  allowed: boolean;
+  kubectl: string | null;
+  builds: Map<Kustomization, { result: Promise<ToolResult | undefined>; drop: () => void }>;
+}
+
 /**
- * Builds every root kustomization that can be built, and puts the built objects in `project.objects`
- * in place of the plain-read objects of the files the build read. Returns one note per root.
+ * Reads the project's kustomizations (only their own files need to be parsed yet) and starts a kubectl
+ * build for each root kubectl would be asked to build, so that the builds run on another core while
+ * the rest of the project is parsed. buildKustomizations decides which results are used.
  */
-export async function buildKustomizations(project: ProjectModel, options: ToolOptions = {}): Promise<BuildNote[]> {
+export async function startKustomizeBuilds(project: ProjectModel, options: ToolOptions = {}): Promise<KustomizeStart> {
   const kustomizations = new Map<string, Kustomization>();
   for (const file of project.filesOfKind("kustomization")) {
     const kustomization = readKustomization(project, file.path);
     if (!kustomizations.has(kustomization.folder)) kustomizations.set(kustomization.folder, kustomization);
   }
   const roots = rootsOf(kustomizations);
-  if (roots.length === 0) return [];
+  const closures = new Map(roots.map((root) => [root, closureOf(root, kustomizations)]));
   const allowed = externalToolsAllowed(options);
-  const kubectl = allowed ? await findTool("kubectl", project.root) : null;
+  const kubectl = allowed && roots.length > 0 ? await findTool("kubectl", project.root) : null;
+  const builds: KustomizeStart["builds"] = new Map();
+  if (kubectl) {
+    const queue = new TaskQueue<ToolResult>(PARALLEL_BUILDS);
+    const absoluteRoot = path.resolve(project.root);
+    for (const [root, closure] of closures) {
+      if (closure.unsafe || closure.inert) continue;
+      builds.set(root, queue.add(() => runTool(kubectl, kustomizeArguments(path.join(absoluteRoot, root.folder)), absoluteRoot)));
+    }
+  }
+  return { kustomizations, roots, closures, allowed, kubectl, builds };
+}
+
+/**
+ * Builds every root kustomization that can be built, and puts the built objects in `project.objects`
+ * in place of the plain-read objects of the files they read. Returns one note per root.
+ */
+export async function buildKustomizations(project: ProjectModel, options: ToolOptions = {}, started?: KustomizeStart): Promise<BuildNote[]> {
+  const { roots, closures, allowed, kubectl, builds } = started ?? (await startKustomizeBuilds(project, options));
+  if (roots.length === 0) return [];
   const objectsByFile = new Map<string, KubernetesObject[]>();
   for (const object of project.objects) objectsByFile.set(object.file, [...(objectsByFile.get(object.file) ?? []), object]);
 
   const plans = roots.map((root) => {
-    const closure = closureOf(root, kustomizations);
+    const closure = closures.get(root) as Closure;
     const plain = (reason: string) => ({ closure, note: { kind: "kustomize", folder: root.folder, mode: "plain", reason } as BuildNote });
     if (!allowed) return plain(`external tools are turned off (${NO_TOOLS_ENV})`);
     if (!kubectl) return plain("kubectl is not on the PATH");
@@ -397,12 +474,15 @@ export async function buildKustomizations(project: ProjectModel, options: ToolOp
     if (closure.inert) return plain("it only lists resources, so the plain files are what kustomize builds");
     return { closure, note: undefined };
   });
+  // Builds started for roots that turned out to have nothing to build are not waited for (nor started, when still queued).
+  for (const plan of plans) if (plan.note) builds.get(plan.closure.root)?.drop();
 
-  const built = await mapLimited(plans, PARALLEL_BUILDS, async (plan) => {
-    if (plan.note || !kubectl) return { plan, note: plan.note as BuildNote, rendered: [] as KubernetesObject[] };
+  const built = await Promise.all(plans.map(async (plan) => {
+    const build = builds.get(plan.closure.root);
+    if (plan.note || !build) return { plan, note: plan.note as BuildNote, rendered: [] as KubernetesObject[] };
     const folder = plan.closure.root.folder;
     const root = path.resolve(project.root);
-    const result = await runTool(kubectl, kustomizeArguments(path.join(root, folder)), root);
+    const result = (await build.result) as ToolResult;
     // Paths in kubectl's messages are shown relative to the project, as everywhere in the report.
     if (!result.ok) return { plan, note: { kind: "kustomize", folder, mode: "plain", reason: result.reason.split(`${root}${path.sep}`).join("") } as BuildNote, rendered: [] };
     const output = parseKubernetes(result.stdout, `${folder}/(kustomize build)`);
@@ -410,7 +490,7 @@ export async function buildKustomizations(project: ProjectModel, options: ToolOp
       return { plan, note: { kind: "kustomize", folder, mode: "plain", reason: `could not read kubectl's output: ${output.errors[0]?.message}` } as BuildNote, rendered: [] };
     }
     return { plan, note: { kind: "kustomize", folder, mode: "kubectl" } as BuildNote, rendered: output.objects };
-  });
+  }));
 
   // Every file a successful build read is represented by the built objects, never twice.
   const replacedFiles = new Set<string>();

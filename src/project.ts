@@ -12,7 +12,7 @@ import { parseRequirements, type RequirementsFile } from "./parsers/requirements
 import { parseShellScript, type ShellScript } from "./parsers/shell.js";
 import { decodeText } from "./parsers/text.js";
 import { modelDeploymentsOf, workloadsOf, type ModelDeployment, type Workload } from "./workloads.js";
-import { buildKustomizations, type BuildNote } from "./kustomize.js";
+import { buildKustomizations, startKustomizeBuilds, type BuildNote } from "./kustomize.js";
 import { renderHelmCharts } from "./helm.js";
 import { parseYaml, type YamlDocument } from "./parsers/yaml.js";
 import { readLimited, SourceCache } from "./sources.js";
@@ -137,6 +137,12 @@ export async function buildProject(root: string, discovery: Discovery, options: 
   const byPath = new Map(discovery.files.map((file, index) => [file.path, { file, model: files[index] as ProjectFile }]));
   let toRead = [...byPath.values()].filter(({ file }) => READ_KINDS.has(file.kind));
   const parsed = new Set<string>();
+  // Kustomizations first: their kubectl builds then run on another core while the rest is parsed.
+  const kustomizationFiles = toRead.filter(({ file }) => file.kind === "kustomization");
+  for (const entry of kustomizationFiles) parsed.add(entry.file.path);
+  readAndParse(project, kustomizationFiles, maxFileSize, sources, findings);
+  const kustomize = await startKustomizeBuilds(project, options);
+  toRead = toRead.filter(({ file }) => !parsed.has(file.path));
   // Requirements files named by `-r`/`-c` are read too, whatever their name; the loop ends because each file is read once.
   while (toRead.length > 0) {
     for (const entry of toRead) parsed.add(entry.file.path);
@@ -150,7 +156,9 @@ export async function buildProject(root: string, discovery: Discovery, options: 
       });
   }
   // Kustomize builds replace the plain-read objects of the files they read; charts not rendered are read from values.yaml.
-  project.builds = await buildKustomizations(project, options);
+  // Generic documents in path order, as discovery listed them (kustomizations were parsed first).
+  project.yamlDocuments = new Map([...project.yamlDocuments].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  project.builds = await buildKustomizations(project, options, kustomize);
   const charts = await renderHelmCharts(project, options);
   project.builds.push(...charts.notes);
   project.workloads = [...workloadsOf(project.objects), ...charts.workloads];
