@@ -1,5 +1,16 @@
-import { parsePipRequirementsLine, type Requirement as LibraryRequirement } from "pip-requirements-js";
+import { createRequire } from "node:module";
+import type { Requirement as LibraryRequirement } from "pip-requirements-js";
 import type { SourceLocation } from "../model.js";
+
+/**
+ * pip-requirements-js (and its grammar engine) loads in ~40 ms and only lines the regular-expression fast path
+ * cannot read need it: it is required on first use, so most checks never load it.
+ */
+let pipRequirementsLineParser: ((line: string) => LibraryRequirement | null) | undefined;
+function pipRequirementsLine(): (line: string) => LibraryRequirement | null {
+  pipRequirementsLineParser ??= (createRequire(import.meta.url)("pip-requirements-js") as typeof import("pip-requirements-js")).parsePipRequirementsLine;
+  return pipRequirementsLineParser;
+}
 
 export interface VersionSpecifier {
   operator: string;
@@ -94,7 +105,7 @@ export function parseRequirementText(text: string, location: SourceLocation, edi
   }
   let parsed: LibraryRequirement | null;
   try {
-    parsed = parsePipRequirementsLine(trimmed);
+    parsed = pipRequirementsLine()(trimmed);
   } catch (error) {
     const message = error instanceof Error ? error.message.replace(/^Failed to parse requirements file\.\s*/, "") : String(error);
     return { error: `not a valid requirement: ${message}` };
