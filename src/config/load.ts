@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
 import { cosmiconfig } from "cosmiconfig";
-import { Ajv, type ErrorObject } from "ajv";
+import type { Ajv, ErrorObject, ValidateFunction } from "ajv";
+import validateConfigSchema from "./schema-validator.generated.js";
 import type { RuleSetting } from "../engine.js";
 import { FILE_SKIPPED, PARSE_ERROR, type SectionId, type Severity } from "../model.js";
 import type { Rule } from "../rule.js";
@@ -51,17 +51,23 @@ export interface LoadConfigOptions {
 /** A mistake in the user's configuration: printed as one line, exit code 2. */
 export class ConfigError extends Error {}
 
-const schemaPath = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "schema", "mlready.schema.json");
-export const CONFIG_SCHEMA = JSON.parse(readFileSync(schemaPath, "utf8")) as Record<string, unknown>;
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false });
-// Compiled on first use: `mlready --version` and projects without a config never pay for it.
-let compiledConfigValidator: ReturnType<typeof ajv.compile<MlreadyConfig>> | undefined;
-function configValidator(): ReturnType<typeof ajv.compile<MlreadyConfig>> {
-  compiledConfigValidator ??= ajv.compile<MlreadyConfig>(CONFIG_SCHEMA);
-  return compiledConfigValidator;
+/** The configuration schema's validator, compiled ahead of time (scripts/generate-config-validator.mjs). */
+function configValidator(): ValidateFunction<MlreadyConfig> {
+  return validateConfigSchema as ValidateFunction<MlreadyConfig>;
 }
-const optionValidators = new WeakMap<Rule<object>, ReturnType<typeof ajv.compile>>();
+
+// ajv itself is loaded only for rules with an options schema that a configuration or a plugin sets.
+let ajvInstance: Ajv | undefined;
+function ajv(): Ajv {
+  if (!ajvInstance) {
+    const { Ajv: AjvClass } = createRequire(import.meta.url)("ajv") as typeof import("ajv");
+    // Keep these options in step with scripts/generate-config-validator.mjs.
+    ajvInstance = new AjvClass({ allErrors: true, strict: false, useDefaults: false });
+  }
+  return ajvInstance;
+}
+const optionValidators = new WeakMap<Rule<object>, ValidateFunction>();
 
 /** Findings the engine makes about files, which overrides may name as well as rules. */
 const OVERRIDABLE_PSEUDO_RULES = new Set([PARSE_ERROR, FILE_SKIPPED]);
@@ -160,12 +166,12 @@ function validateShape(config: unknown, file: string): asserts config is Mlready
 }
 
 /** The compiled options schema of a rule (null when it has none); a schema ajv cannot compile is the rule author's usage error. */
-function optionValidator(rule: Rule<object>, file: string): ReturnType<typeof ajv.compile> | null {
+function optionValidator(rule: Rule<object>, file: string): ValidateFunction | null {
   if (!rule.meta.options) return null;
   let validate = optionValidators.get(rule);
   if (!validate) {
     try {
-      validate = ajv.compile(rule.meta.options);
+      validate = ajv().compile(rule.meta.options);
     } catch (error) {
       throw new ConfigError(`${file}: rule ${rule.meta.id} has an invalid options schema: ${error instanceof Error ? error.message : String(error)}`);
     }
