@@ -35,7 +35,8 @@ function parserFor(file) {
 }
 
 const root = path.resolve(process.argv[2] ?? ".");
-const files = await fg("**/*", { cwd: root, dot: true, onlyFiles: true, followSymbolicLinks: false, ignore: ["**/node_modules/**", "**/.git/**"] });
+// Synchronous glob and reads, as mlready does them (the faster way on local disks; docs/performance.md).
+const files = fg.sync("**/*", { cwd: root, dot: true, onlyFiles: true, followSymbolicLinks: false, ignore: ["**/node_modules/**", "**/.git/**"] });
 let parsed = 0;
 for (const file of files) {
   const parse = parserFor(file);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { Classifier } from "../src/discover.js";
+import { Classifier, DEFAULT_EXCLUDES, discover } from "../src/discover.js";
+import { tempProject } from "./helpers/tmp.js";
 
 describe("classification", () => {
   const paths = [
@@ -26,5 +27,18 @@ describe("classification", () => {
     ["Pipfile", "pipfile"], [".dockerignore", "dockerignore"], ["api.Dockerfile.dockerignore", "dockerignore"], ["Dockerfile.dockerignore", "dockerignore"],
   ])("%s is %s", (file, kind) => {
     expect(classifier.classify(file)).toBe(kind);
+  });
+});
+
+describe("default excludes", () => {
+  it("leaves out every default folder at any depth, and only folders of exactly that name", async () => {
+    const files: Record<string, string> = { "ok/Dockerfile": "FROM python\n", "sub/builder/Dockerfile": "FROM python\n", "dist.md": "# notes\n" };
+    for (const glob of DEFAULT_EXCLUDES) {
+      const folder = glob.slice("**/".length, -"/**".length);
+      files[`${folder}/Dockerfile`] = "FROM python\n";
+      files[`deep/er/${folder}/x/Dockerfile`] = "FROM python\n";
+    }
+    const discovery = await discover(tempProject(files));
+    expect(discovery.files.map((file) => file.path)).toEqual(["dist.md", "ok/Dockerfile", "sub/builder/Dockerfile"]);
   });
 });
