@@ -143,7 +143,13 @@ export function failureReason(stderr: string): string {
 }
 
 /** Runs a tool (an absolute path) without a shell, with a timeout, in offlineEnvironment(). */
-export function runTool(file: string, args: string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<{ ok: true; stdout: string } | { ok: false; reason: string }> {
+export function runTool(
+  file: string,
+  args: string[],
+  cwd: string,
+  extraEnv: Record<string, string> = {},
+  timeoutMs = TOOL_TIMEOUT_MS,
+): Promise<{ ok: true; stdout: string } | { ok: false; reason: string }> {
   const env = offlineEnvironment(extraEnv);
   return new Promise((resolve) => {
     let timedOut = false;
@@ -154,20 +160,21 @@ export function runTool(file: string, args: string[], cwd: string, extraEnv: Rec
         return;
       }
       if (timedOut) {
-        resolve({ ok: false, reason: `${path.basename(file)} did not finish within ${TOOL_TIMEOUT_MS / 1000} s` });
+        resolve({ ok: false, reason: `${path.basename(file)} did not finish within ${timeoutMs / 1000} s` });
         return;
       }
       resolve({ ok: false, reason: `${path.basename(file)} failed: ${failureReason(String(stderr || (error as Error).message))}` });
     });
-    // Builds start before the project is parsed and the parse keeps the event loop busy: when the timer fires
-    // late, the child's exit may be waiting in the same loop turn. setImmediate lets it be seen first.
+    // Not execFile's own `timeout`: builds start before the project is parsed, the parse keeps the event loop
+    // busy, and when that timer fires late execFile destroys the output of a child that already finished, which
+    // then reads as a successful empty build (test/task-queue.test.ts). setImmediate lets a waiting exit be seen first.
     const timer = setTimeout(() => {
       setImmediate(() => {
         if (child.exitCode !== null || child.signalCode !== null) return;
         timedOut = true;
         child.kill("SIGKILL");
       });
-    }, TOOL_TIMEOUT_MS);
+    }, timeoutMs);
   });
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TaskQueue } from "../src/kustomize.js";
+import { runTool, TaskQueue } from "../src/kustomize.js";
 
 /** A task that finishes when the test says so, recording that it started. */
 function controlled(started: string[], name: string): { task: () => Promise<string>; finish: () => void } {
@@ -48,5 +48,22 @@ describe("TaskQueue (kubectl builds started while the project is parsed)", () =>
     expect(await running.result).toBe("first");
     await new Promise((resolve) => setImmediate(resolve));
     expect(started).toEqual(["first"]);
+  });
+});
+
+describe("runTool's timeout", () => {
+  it("kills a tool that runs past it", async () => {
+    const result = await runTool("/bin/sleep", ["5"], "/", {}, 200);
+    expect(result).toEqual({ ok: false, reason: "sleep did not finish within 0.2 s" });
+  });
+
+  it("does not blame a tool that finished in time when the event loop was busy past the timeout", async () => {
+    const running = runTool("/bin/echo", ["built"], "/", {}, 100);
+    // The project parse keeps the loop busy like this while early kubectl builds run.
+    const until = Date.now() + 600;
+    while (Date.now() < until) {
+      // busy
+    }
+    expect(await running).toEqual({ ok: true, stdout: "built\n" });
   });
 });
