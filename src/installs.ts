@@ -5,6 +5,7 @@ import path from "node:path";
 import type { DockerfileModel, DockerInstruction } from "./parsers/dockerfile.js";
 import { programWords, tokenizeShell, type ShellCommand, type ShellWord } from "./parsers/shell.js";
 import { LineIndex } from "./parsers/text.js";
+import { oncePer } from "./memo.js";
 
 /** One simple command of a RUN instruction, where it runs and how to find the files it names. */
 export interface RunCommand {
@@ -32,6 +33,13 @@ interface Copy {
 
 /** Every simple command of every RUN, in order, with the script of `sh -c '...'` opened up. */
 export function runCommandsOf(dockerfile: DockerfileModel): RunCommand[] {
+  return [...runCommandsOnce(dockerfile)];
+}
+
+// Several rules walk the same Dockerfile's commands: opened once, handed out as copies.
+const runCommandsOnce = oncePer(collectRunCommands);
+
+function collectRunCommands(dockerfile: DockerfileModel): RunCommand[] {
   const dockerfileFolder = path.posix.dirname(dockerfile.path);
   const workdirs = new Map<number, string>();
   const copies = new Map<number, Copy[]>();

@@ -10,6 +10,7 @@ import { normaliseName, parseRequirements, type Requirement } from "./parsers/re
 import { isRecord, type YamlDocument } from "./parsers/yaml.js";
 import { isTestPath } from "./paths.js";
 import { wholeContextOf } from "./build-context.js";
+import { firstByPath, oncePer } from "./memo.js";
 import { isCondaPin, requirementName } from "./pinning.js";
 import type { ProjectModel } from "./project.js";
 
@@ -119,7 +120,7 @@ export function modelEnvironmentOf(project: ProjectModel, model: MlflowModel): M
   }
 
   const requirementsPath = besides(model.folder, "requirements.txt");
-  const requirementsFile = project.requirementsFiles.find((file) => file.path === requirementsPath);
+  const requirementsFile = requirementsFilesByPath(project).get(requirementsPath);
   const seen = new Set<string>();
   const addRequirement = (file: string, requirement: Requirement) => {
     const key = normaliseName(requirementName(requirement));
@@ -166,6 +167,9 @@ export function modelEnvironmentOf(project: ProjectModel, model: MlflowModel): M
   return environment;
 }
 
+/** The first requirements file of each path, indexed once per project: searching them all per model was models × files. */
+const requirementsFilesByPath = oncePer((project: ProjectModel) => firstByPath(project.requirementsFiles));
+
 /** A version the model's environment names for one package, and where. */
 export interface TrainedVersion {
   version: string;
@@ -208,22 +212,28 @@ export function covers(folder: string, target: string): boolean {
  * Dockerfiles in test folders are left out.
  */
 export function dockerfilesServing(project: ProjectModel, modelFolder: string): DockerfileModel[] {
-  return copiedSourcesOf(project)
-    .filter(({ sources }) => sources.some((source) => covers(source, modelFolder)))
-    .map(({ dockerfile }) => dockerfile);
+  const { dockerfiles, bySource } = copiedSourcesOf(project);
+  // The sources that cover the folder are its ancestors (and itself): looked up instead of testing every Dockerfile.
+  const positions = new Set<number>();
+  const add = (source: string) => {
+    for (const position of bySource.get(source) ?? []) positions.add(position);
+  };
+  add(".");
+  add("");
+  add(modelFolder);
+  for (let index = modelFolder.indexOf("/"); index !== -1; index = modelFolder.indexOf("/", index + 1)) add(modelFolder.slice(0, index));
+  return [...positions].sort((a, b) => a - b).map((position) => dockerfiles[position] as DockerfileModel);
 }
 
-const copiedSources = new WeakMap<ProjectModel, { dockerfile: DockerfileModel; sources: string[] }[]>();
-
 /**
- * For each Dockerfile outside test folders, the project-relative paths its COPY/ADD instructions (not `--from` a
- * stage) take from the build context, read from the Dockerfile's folder and from the project root. Computed once
- * per project: a monorepo asks for every model against every Dockerfile.
+ * The Dockerfiles outside test folders, and by each project-relative path their COPY/ADD instructions (not `--from`
+ * a stage) take from the build context (read from the Dockerfile's folder and from the project root), the positions
+ * of the Dockerfiles that copy it. Computed once per project: a monorepo asks for every model against every Dockerfile.
  */
-function copiedSourcesOf(project: ProjectModel): { dockerfile: DockerfileModel; sources: string[] }[] {
-  let cached = copiedSources.get(project);
-  if (cached) return cached;
-  cached = project.dockerfiles.filter((dockerfile) => !isTestPath(dockerfile.path)).map((dockerfile) => {
+const copiedSourcesOf = oncePer((project: ProjectModel) => {
+  const dockerfiles = project.dockerfiles.filter((dockerfile) => !isTestPath(dockerfile.path));
+  const bySource = new Map<string, number[]>();
+  dockerfiles.forEach((dockerfile, position) => {
     const contexts = [...new Set([path.posix.dirname(dockerfile.path), "."])];
     const sources = new Set<string>();
     for (const instruction of dockerfile.instructions) {
@@ -241,8 +251,11 @@ function copiedSourcesOf(project: ProjectModel): { dockerfile: DockerfileModel; 
         }
       }
     }
-    return { dockerfile, sources: [...sources] };
+    for (const source of sources) {
+      const copying = bySource.get(source);
+      if (copying) copying.push(position);
+      else bySource.set(source, [position]);
+    }
   });
-  copiedSources.set(project, cached);
-  return cached;
-}
+  return { dockerfiles, bySource };
+});

@@ -24,6 +24,7 @@ import type { MlflowModel } from "./parsers/mlmodel.js";
 import { isRecord } from "./parsers/yaml.js";
 import { isTestPath } from "./paths.js";
 import { wholeContextOf } from "./build-context.js";
+import { oncePer } from "./memo.js";
 import type { ProjectModel } from "./project.js";
 import { locateIn, type Workload, type WorkloadContainer } from "./workloads.js";
 
@@ -320,17 +321,40 @@ function globPattern(glob: string): RegExp {
   return new RegExp(`^${escaped}(/.*)?$`);
 }
 
-const modelFilesByProject = new WeakMap<ProjectModel, string[]>();
-
 /** The project's model files (by extension), outside test folders; listed once per project. */
-function modelFilesOf(project: ProjectModel): string[] {
-  let files = modelFilesByProject.get(project);
-  if (!files) {
-    files = project.files.map((file) => file.path).filter((file) => MODEL_FILE_EXTENSION.test(file) && !isTestPath(file));
-    modelFilesByProject.set(project, files);
+const modelFilesOf = oncePer((project: ProjectModel): readonly string[] =>
+  project.files.map((file) => file.path).filter((file) => MODEL_FILE_EXTENSION.test(file) && !isTestPath(file)));
+
+/**
+ * Lists items under their folder key and every folder above it, in the items' order, so that the items
+ * inside a folder (`isInside`) are one lookup; `.` holds them all.
+ */
+function byEnclosingFolder<T>(items: readonly T[], folderOf: (item: T) => string): (folder: string) => readonly T[] {
+  const inside = new Map<string, T[]>();
+  const file = (key: string, item: T) => {
+    const listed = inside.get(key);
+    if (listed) listed.push(item);
+    else inside.set(key, [item]);
+  };
+  for (const item of items) {
+    const key = folderOf(item);
+    const enclosing = new Set([key]);
+    for (let index = key.indexOf("/"); index !== -1; index = key.indexOf("/", index + 1)) enclosing.add(key.slice(0, index));
+    for (const folder of enclosing) file(folder, item);
   }
-  return files;
+  return (folder) => (folder === "." ? items : (inside.get(folder) ?? []));
 }
+
+interface BakedIndex {
+  mlflowModelsIn: (folder: string) => readonly MlflowModel[];
+  modelFilesIn: (folder: string) => readonly string[];
+}
+
+/** MLflow models and model files by enclosing folder, once per project: filtering them all per COPY was Dockerfiles × models. */
+const bakedIndexOf = oncePer((project: ProjectModel): BakedIndex => ({
+  mlflowModelsIn: byEnclosingFolder(project.mlflowModels.filter((model) => !isTestPath(model.path)), (model) => model.folder),
+  modelFilesIn: byEnclosingFolder(modelFilesOf(project), (file) => file),
+}));
 
 function bakedReferences(project: ProjectModel, dockerfile: DockerfileModel, outputs: string[]): ModelReference[] {
   const references: ModelReference[] = [];
@@ -357,8 +381,8 @@ function bakedReferences(project: ProjectModel, dockerfile: DockerfileModel, out
       const resolved = resolveSource(project, dockerfile, source.text);
       if (!resolved) continue;
       const { folder, present } = resolved;
-      const mlflowModels = project.mlflowModels.filter((model) => isInside(model.folder, folder) && !isTestPath(model.path));
-      const modelFiles = modelFilesOf(project).filter((file) => isInside(file, folder));
+      const mlflowModels = [...bakedIndexOf(project).mlflowModelsIn(folder)];
+      const modelFiles = [...bakedIndexOf(project).modelFilesIn(folder)];
       const modelLike = (file: string) => MODEL_FILE_EXTENSION.test(file) || MODEL_FOLDER_NAME.test(path.posix.basename(file));
       // Tracked itself (`models.dvc`, a stage output holding it), or holding a DVC output that is a model.
       const trackedItself = project.hasFile(`${folder}.dvc`) || outputs.some((output) => isInside(folder, output));
@@ -413,16 +437,11 @@ function bentoReferences(project: ProjectModel): ModelReference[] {
 
 /** Every model reference of the project's serving artifacts (see the top of this file), in file order, without duplicates. */
 export function findModelReferences(project: ProjectModel): ModelReference[] {
-  // Several registry rules ask for the same project's references: computed once, handed out as copies.
-  let cached = referencesByProject.get(project);
-  if (!cached) {
-    cached = collectModelReferences(project);
-    referencesByProject.set(project, cached);
-  }
-  return [...cached];
+  return [...referencesOnce(project)];
 }
 
-const referencesByProject = new WeakMap<ProjectModel, ModelReference[]>();
+// Several registry rules ask for the same project's references: computed once, handed out as copies.
+const referencesOnce = oncePer(collectModelReferences);
 
 function collectModelReferences(project: ProjectModel): ModelReference[] {
   const outputs = dvcOutputs(project);

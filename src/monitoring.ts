@@ -9,11 +9,12 @@ import { isRecord, type KubernetesObject } from "./parsers/kubernetes.js";
 import { normaliseName, type Requirement } from "./parsers/requirements.js";
 import { parseYaml } from "./parsers/yaml.js";
 import { pipInvocation, runCommandsOf } from "./installs.js";
+import { oncePer } from "./memo.js";
 import type { DockerfileModel } from "./parsers/dockerfile.js";
 import { parsePipInstallArguments } from "./parsers/requirements.js";
 import { isTestPath } from "./paths.js";
 import type { ProjectModel } from "./project.js";
-import { mapSelectorMatches, podLabelsOf, sameNamespace } from "./selectors.js";
+import { mapSelectorIndex, podLabelsOf, sameNamespace } from "./selectors.js";
 import { isPatchObject, valueAt, type Workload } from "./workloads.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -227,6 +228,13 @@ function fromRequirement(requirement: Requirement, file: string): Dependency | n
  * production Dockerfiles.
  */
 export function dependenciesOf(project: ProjectModel): Dependency[] {
+  return [...dependenciesOnce(project)];
+}
+
+// Three monitoring rules ask for the same project's dependencies: collected once, handed out as copies.
+const dependenciesOnce = oncePer(collectDependencies);
+
+function collectDependencies(project: ProjectModel): Dependency[] {
   const dependencies: Dependency[] = [];
   const keep = (file: string) => !isTestPath(file) && !NON_RUNTIME_REQUIREMENTS.test(path.posix.basename(file).replace(/\.[^.]*$/, ""));
   for (const requirementsFile of [...project.requirementsFiles, ...project.requirementsSources]) {
@@ -313,6 +321,7 @@ export interface ServingWorkload {
  */
 export function servingWorkloadsOf(project: ProjectModel): ServingWorkload[] {
   const services = project.objects.filter((object) => object.kind === "Service" && !isTestPath(object.file));
+  const servicesSelecting = mapSelectorIndex(services, (service) => valueAt(service.value, ["spec", "selector"]));
   const seen = new Set<KubernetesObject>();
   const serving: ServingWorkload[] = [];
   for (const workload of project.workloads) {
@@ -333,7 +342,7 @@ export function servingWorkloadsOf(project: ProjectModel): ServingWorkload[] {
     const images = workload.containers.filter((container) => container.role === "container").map((container) => container.image).filter((image): image is string => typeof image === "string");
     if (images.length > 0 && images.every(isInfrastructureImage)) continue;
     const podLabels = podLabelsOf(object) ?? {};
-    const selected = services.some((service) => sameNamespace(service, object) && mapSelectorMatches(valueAt(service.value, ["spec", "selector"]), podLabels));
+    const selected = servicesSelecting(podLabels).some((service) => sameNamespace(service, object));
     const hasPort = workload.containers.some((container) => Array.isArray(container.value["ports"]) && container.value["ports"].length > 0);
     if (selected || hasPort) serving.push({ workload, object, label, podLabels });
   }

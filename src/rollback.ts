@@ -4,6 +4,7 @@ import type { MarkdownDocument } from "./parsers/markdown.js";
 import type { MakeTarget, Makefile } from "./parsers/makefile.js";
 import { commandWords, programWords, tokenizeShell, type ShellCommand, type ShellScript, type ShellWord } from "./parsers/shell.js";
 import { LineIndex } from "./parsers/text.js";
+import { oncePer } from "./memo.js";
 import type { ProjectModel } from "./project.js";
 import { isTestPath } from "./paths.js";
 
@@ -169,6 +170,13 @@ export function programOf(word: string): string {
 }
 
 export function classify(command: ShellCommand): Classified {
+  return classifyOnce(command);
+}
+
+// The rollback rules classify the same commands (scripts, Makefile targets, Markdown blocks read once): once each.
+const classifyOnce = oncePer(classifyCommand);
+
+function classifyCommand(command: ShellCommand): Classified {
   const texts = commandWords(command);
   // commandWords drops leading words; keep the same tail of ShellWords so that locations survive.
   let words = command.words.slice(command.words.length - texts.length);
@@ -290,6 +298,13 @@ export function rollbackSections(document: MarkdownDocument): (line: number) => 
 
 /** Shell commands of a Markdown document's code, with lines in the document. */
 export function markdownCommands(document: MarkdownDocument): { command: ShellCommand; section: boolean }[] {
+  return [...markdownCommandsOnce(document)];
+}
+
+// Three rollback rules read the same documents' code blocks: tokenized once, handed out as copies.
+const markdownCommandsOnce = oncePer(collectMarkdownCommands);
+
+function collectMarkdownCommands(document: MarkdownDocument): { command: ShellCommand; section: boolean }[] {
   const inSection = rollbackSections(document);
   const found: { command: ShellCommand; section: boolean }[] = [];
   for (const code of document.code) {
@@ -418,6 +433,14 @@ export interface RollbackDiscovery {
 
 /** Finds the project's rollbacks the way `rollback-script` does; the other rollback rules start from here. */
 export function discoverRollbacks(project: ProjectModel): RollbackDiscovery {
+  const { found, namedCandidates, unreadNamed, unparsedShell, hasRollback } = rollbacksOnce(project);
+  return { found: [...found], namedCandidates: [...namedCandidates], unreadNamed: [...unreadNamed], unparsedShell: [...unparsedShell], hasRollback };
+}
+
+// Three rules ask for the same project's rollbacks: found once, handed out with copied lists.
+const rollbacksOnce = oncePer(collectRollbacks);
+
+function collectRollbacks(project: ProjectModel): RollbackDiscovery {
   const namedCandidates: NamedCandidate[] = [];
   const found = gatherCommands(project, namedCandidates);
   const unreadNamed = project.files.filter((file) => {

@@ -186,3 +186,37 @@ export function podLabelsOf(object: KubernetesObject, component?: string | numbe
 export function sameNamespace(a: KubernetesObject, b: KubernetesObject): boolean {
   return a.namespace === undefined || b.namespace === undefined || a.namespace === b.namespace;
 }
+
+/**
+ * The items whose plain selector map (`mapSelectorMatches`) selects given labels, in the items' order.
+ * Each item is filed under one pair of its selector, so a lookup tests only the items filed under the
+ * labels' own pairs: testing every Service against every workload was Services × workloads.
+ */
+export function mapSelectorIndex<T>(items: readonly T[], selectorOf: (item: T) => unknown): (labels: Labels) => T[] {
+  const byPair = new Map<string, { position: number; item: T; selector: unknown }[]>();
+  items.forEach((item, position) => {
+    const selector = selectorOf(item);
+    if (!isRecord(selector)) return;
+    // A selector that cannot match (empty, or the first value not a label value) is filed nowhere.
+    const first = Object.entries(selector)[0];
+    const text = first ? labelValue(first[1]) : undefined;
+    if (!first || text === undefined) return;
+    const pair = `${first[0]}\u0000${text}`;
+    const filed = byPair.get(pair);
+    if (filed) filed.push({ position, item, selector });
+    else byPair.set(pair, [{ position, item, selector }]);
+  });
+  return (labels) => {
+    const matched: { position: number; item: T }[] = [];
+    const visited = new Set<string>();
+    for (const [key, value] of Object.entries(labels)) {
+      const pair = `${key}\u0000${value}`;
+      if (visited.has(pair)) continue;
+      visited.add(pair);
+      for (const entry of byPair.get(pair) ?? []) {
+        if (mapSelectorMatches(entry.selector, labels)) matched.push(entry);
+      }
+    }
+    return matched.sort((a, b) => a.position - b.position).map((entry) => entry.item);
+  };
+}

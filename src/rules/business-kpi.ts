@@ -64,9 +64,11 @@ export default defineRule<BusinessKpiOptions>({
       document.links.some((link) => names(link.text)) ||
       document.paragraphs.some((paragraph) => paragraph.text.split("\n").some((line) => names(line))));
     if (named) return;
+    // The shallowest README, by name at equal depth: one pass, not a sort of every README of a monorepo.
     const readme = documents
       .filter((document) => README.test(path.posix.basename(document.path)))
-      .sort((a, b) => depth(a.path) - depth(b.path) || a.path.localeCompare(b.path))[0];
+      .reduce<(typeof documents)[number] | undefined>((best, document) =>
+        best === undefined || (depth(document.path) - depth(best.path) || document.path.localeCompare(best.path)) < 0 ? document : best, undefined);
     if (!readme) {
       context.report({ messageId: "missing", data: { looked: documents.length ? `no README; ${documents.length} other Markdown file(s) read` : "the project has no README" } });
       return;

@@ -1,11 +1,12 @@
 import path from "node:path";
-import type { SourceLocation } from "../model.js";
+import type { ProjectFile, SourceLocation } from "../model.js";
 import type { DockerfileModel, DockerInstruction } from "../parsers/dockerfile.js";
 import { isRecord, type KubernetesObject } from "../parsers/kubernetes.js";
 import type { ShellWord } from "../parsers/shell.js";
 import type { ObjectPath } from "../parsers/yaml.js";
 import { isTestPath } from "../paths.js";
 import type { DockerignoreFile, ProjectModel } from "../project.js";
+import { firstByPath, oncePer } from "../memo.js";
 import { defineRule, type RuleContext } from "../rule.js";
 import {
   committedSecretFileKind,
@@ -235,8 +236,18 @@ function buildContextOf(project: ProjectModel, dockerfile: DockerfileModel): str
 /** The ignore file BuildKit uses: `<Dockerfile>.dockerignore` beside the Dockerfile, else `.dockerignore` at the context root. */
 function dockerignoreOf(project: ProjectModel, dockerfile: DockerfileModel, contextFolder: string): DockerignoreFile | undefined {
   const atContext = contextFolder === "." ? ".dockerignore" : `${contextFolder}/.dockerignore`;
-  return project.dockerignores.find((file) => file.path === `${dockerfile.path}.dockerignore`) ?? project.dockerignores.find((file) => file.path === atContext);
+  const byPath = dockerignoresByPath(project);
+  return byPath.get(`${dockerfile.path}.dockerignore`) ?? byPath.get(atContext);
 }
+
+/** The first ignore file of each path, indexed once per project: searching them all per Dockerfile was Dockerfiles × ignore files. */
+const dockerignoresByPath = oncePer((project: ProjectModel) => firstByPath(project.dockerignores));
+
+/**
+ * The project's files whose name looks secret, in project order. Listed once per project: filtering
+ * every project file for each `COPY . .` was Dockerfiles × files.
+ */
+const secretLookingFiles = oncePer((project: ProjectModel): readonly ProjectFile[] => project.files.filter((file) => secretFileKind(file.path) !== null));
 
 function checkCopies(context: Context, dockerfile: DockerfileModel, sites: Site[]): void {
   const { project, options } = context;
@@ -271,11 +282,11 @@ function checkCopies(context: Context, dockerfile: DockerfileModel, sites: Site[
       // `COPY . .` or `COPY src/ src/`: the secret files it takes from the build context.
       if (target === null || !project.hasFolder(target)) continue;
       const prefix = target === "." ? "" : `${target}/`;
-      const secretFiles = project.files.filter((candidate) => {
+      const secretFiles = secretLookingFiles(project).filter((candidate) => {
         if (!candidate.path.startsWith(prefix)) return false;
         const inside = candidate.path.slice(prefix.length);
         if (isSamplePath(inside) || matchesAnyGlob(inside, allowFiles) || matchesAnyGlob(candidate.path, allowFiles)) return false;
-        return secretFileKind(candidate.path) !== null && !excluded(relativeToContext(candidate.path));
+        return !excluded(relativeToContext(candidate.path));
       });
       const first = secretFiles[0];
       if (!first) continue;

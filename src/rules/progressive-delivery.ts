@@ -4,7 +4,7 @@ import { isRecord, type KubernetesObject, type ObjectPath } from "../parsers/kub
 import { isTestPath } from "../paths.js";
 import { parseQuantity } from "../quantity.js";
 import { defineRule, type RuleContext } from "../rule.js";
-import { labelsOf, mapSelectorMatches, podLabelsOf, sameNamespace, type Labels } from "../selectors.js";
+import { labelsOf, mapSelectorIndex, mapSelectorMatches, podLabelsOf, sameNamespace, type Labels } from "../selectors.js";
 import { isPatchObject, valueAt } from "../workloads.js";
 
 interface ProgressiveDeliveryOptions {
@@ -72,7 +72,8 @@ export default defineRule<ProgressiveDeliveryOptions>({
     const objects = project.objects.filter((object) => !isTestPath(object.file));
     const services = objects.filter((object) => object.kind === "Service" && object.apiVersion === "v1");
     const workloads = objects.filter((object) => SERVING_KINDS.has(object.kind) && isWhole(object, project.objects));
-    const serving = workloads.filter((object) => (object.kind !== "Deployment" && object.kind !== "StatefulSet") || isServingPods(object, services));
+    const servicesSelecting = mapSelectorIndex(services, serviceSelector);
+    const serving = workloads.filter((object) => (object.kind !== "Deployment" && object.kind !== "StatefulSet") || isServingPods(object, servicesSelecting));
     if (serving.length === 0) {
       const templates = project.filesOfKind("helm-template").length;
       context.skip(
@@ -193,16 +194,13 @@ function containersOf(object: KubernetesObject): Record<string, unknown>[] {
  * A Deployment or StatefulSet that serves requests and that the team releases: a Service selects it or it
  * declares a port, and not every container runs infrastructure software (a datastore, a monitoring agent, a controller).
  */
-function isServingPods(object: KubernetesObject, services: KubernetesObject[]): boolean {
+function isServingPods(object: KubernetesObject, servicesSelecting: (labels: Labels) => KubernetesObject[]): boolean {
   if (INFRASTRUCTURE_WORKLOAD_NAME.test(object.name ?? "")) return false;
   const containers = containersOf(object);
   const images = containers.map((container) => container["image"]).filter((image): image is string => typeof image === "string");
   if (images.length > 0 && images.every(isInfrastructureImage)) return false;
   const labels = podLabels(object);
-  const selected = services.some((service) => {
-    const selector = serviceSelector(service);
-    return selector !== null && sameNamespace(service, object) && mapSelectorMatches(selector, labels);
-  });
+  const selected = servicesSelecting(labels).some((service) => sameNamespace(service, object));
   return selected || containers.some((container) => Array.isArray(container["ports"]) && container["ports"].length > 0);
 }
 

@@ -2,7 +2,7 @@ import type { SourceLocation } from "../model.js";
 import { isRecord, type KubernetesObject, type ObjectPath } from "../parsers/kubernetes.js";
 import { isTestPath } from "../paths.js";
 import { defineRule } from "../rule.js";
-import { labelSelectorMatches, mapSelectorMatches, podLabelsOf, sameNamespace, type Labels } from "../selectors.js";
+import { labelSelectorMatches, mapSelectorIndex, podLabelsOf, sameNamespace, type Labels } from "../selectors.js";
 import { HELM_VALUES_KIND } from "../helm.js";
 import { isPatchObject, isRendered, locateIn, valueAt } from "../workloads.js";
 import type { ProjectModel } from "../project.js";
@@ -264,11 +264,11 @@ function hasDisruptionBudget(unit: ServingUnit, budgets: KubernetesObject[]): bo
  * Services, is a worker, a queue consumer or a load generator (kube-score judges the same way). A
  * project without Services (they live in a chart or another repository) cannot tell: every one counts.
  */
-function isServing(group: ServingUnit[], services: KubernetesObject[]): boolean {
+function isServing(group: ServingUnit[], services: KubernetesObject[], servicesSelecting: (labels: Labels) => KubernetesObject[]): boolean {
   if (services.length === 0) return true;
   return group.some((unit) =>
     !REPLICATED_KINDS.has(unit.object.kind) ||
-    services.some((service) => sameNamespace(service, unit.object) && mapSelectorMatches(valueAt(service.value, ["spec", "selector"]), unit.podLabels)));
+    servicesSelecting(unit.podLabels).some((service) => sameNamespace(service, unit.object)));
 }
 
 function describeLabels(labels: Labels): string {
@@ -329,11 +329,12 @@ export default defineRule<ReplicasHaOptions>({
     }
     const budgets = project.objects.filter((object) => object.kind === "PodDisruptionBudget");
     const services = project.objects.filter((object) => object.kind === "Service");
+    const servicesSelecting = mapSelectorIndex(services, (service) => valueAt(service.value, ["spec", "selector"]));
     const groups = new Map<string, ServingUnit[]>();
     for (const unit of units) groups.set(unit.groupKey, [...(groups.get(unit.groupKey) ?? []), unit]);
 
     for (const group of groups.values()) {
-      if (!isServing(group, services)) continue;
+      if (!isServing(group, services, servicesSelecting)) continue;
       // A base and its patches, or copies per environment: one that reaches the floor is enough.
       const judged = group.filter((unit) => unit.replicas.count !== "inherited");
       const replicated = judged.some((unit) => unit.replicas.count === "unknown" || (unit.replicas.count as number) >= options.minReplicas);
