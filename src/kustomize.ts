@@ -431,7 +431,12 @@ export interface KustomizeStart {
   allowed: boolean;
   kubectl: string | null;
   builds: Map<Kustomization, { result: Promise<ToolResult | undefined>; drop: () => void }>;
+  /** Starts (or returns) the build of a root, e.g. one the early sniff passed over. */
+  start: (root: Kustomization) => { result: Promise<ToolResult | undefined>; drop: () => void } | undefined;
 }
+
+/** A `kind:` line of a workload kind (src/workloads.ts), anywhere in a file: a cheap guess before the files are parsed. */
+const WORKLOAD_SNIFF = /^\s*(?:-\s+)?"?kind"?\s*:\s*["']?(?:Deployment|StatefulSet|DaemonSet|ReplicaSet|ReplicationController|Job|CronJob|Pod|Rollout|InferenceService|SeldonDeployment|Server|ServerConfig)\b/m;
 
 /**
  * Reads the project's kustomizations (only their own files need to be parsed yet) and starts a kubectl
@@ -449,15 +454,24 @@ export async function startKustomizeBuilds(project: ProjectModel, options: ToolO
   const allowed = externalToolsAllowed(options);
   const kubectl = allowed && roots.length > 0 ? await findTool("kubectl", project.root) : null;
   const builds: KustomizeStart["builds"] = new Map();
-  if (kubectl) {
-    const queue = new TaskQueue<ToolResult>(PARALLEL_BUILDS);
-    const absoluteRoot = path.resolve(project.root);
-    for (const [root, closure] of closures) {
-      if (closure.unsafe || closure.inert) continue;
-      builds.set(root, queue.add(() => runTool(kubectl, kustomizeArguments(path.join(absoluteRoot, root.folder)), absoluteRoot)));
+  const queue = new TaskQueue<ToolResult>(PARALLEL_BUILDS);
+  const absoluteRoot = path.resolve(project.root);
+  const start = (root: Kustomization): ReturnType<KustomizeStart["start"]> => {
+    if (!kubectl) return undefined;
+    let build = builds.get(root);
+    if (!build) {
+      build = queue.add(() => runTool(kubectl, kustomizeArguments(path.join(absoluteRoot, root.folder)), absoluteRoot));
+      builds.set(root, build);
     }
+    return build;
+  };
+  for (const [root, closure] of closures) {
+    // Not started early: what buildKustomizations will surely read plainly, and (by a sniff of the files) a
+    // root with no workload to build, which would be a wasted build competing with the parse for the CPU.
+    if (closure.unsafe || closure.inert || !closure.resourceFiles.some((file) => WORKLOAD_SNIFF.test(project.text(file) ?? ""))) continue;
+    start(root);
   }
-  return { kustomizations, roots, closures, allowed, kubectl, builds };
+  return { kustomizations, roots, closures, allowed, kubectl, builds, start };
 }
 
 /**
@@ -465,7 +479,7 @@ export async function startKustomizeBuilds(project: ProjectModel, options: ToolO
  * in place of the plain-read objects of the files they read. Returns one note per root.
  */
 export async function buildKustomizations(project: ProjectModel, options: ToolOptions = {}, started?: KustomizeStart): Promise<BuildNote[]> {
-  const { roots, closures, allowed, kubectl, builds } = started ?? (await startKustomizeBuilds(project, options));
+  const { roots, closures, allowed, kubectl, builds, start } = started ?? (await startKustomizeBuilds(project, options));
   if (roots.length === 0) return [];
   const objectsByFile = new Map<string, KubernetesObject[]>();
   for (const object of project.objects) objectsByFile.set(object.file, [...(objectsByFile.get(object.file) ?? []), object]);
@@ -485,7 +499,7 @@ export async function buildKustomizations(project: ProjectModel, options: ToolOp
   for (const plan of plans) if (plan.note) builds.get(plan.closure.root)?.drop();
 
   const built = await Promise.all(plans.map(async (plan) => {
-    const build = builds.get(plan.closure.root);
+    const build = plan.note ? undefined : start(plan.closure.root);
     if (plan.note || !build) return { plan, note: plan.note as BuildNote, rendered: [] as KubernetesObject[] };
     const folder = plan.closure.root.folder;
     const root = path.resolve(project.root);
