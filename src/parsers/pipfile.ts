@@ -1,4 +1,4 @@
-import { parse as parseToml } from "smol-toml";
+import { parseToml } from "./toml.js";
 import type { SourceLocation } from "../model.js";
 import { locateKey, sourceTable, type SourceTableKeys } from "./pyproject.js";
 import { parseRequirementText, type Requirement } from "./requirements.js";

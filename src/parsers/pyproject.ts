@@ -1,4 +1,4 @@
-import { parse as parseToml } from "smol-toml";
+import { parseToml } from "./toml.js";
 import type { SourceLocation } from "../model.js";
 import { parseRequirementText, type Requirement } from "./requirements.js";
 import { LineIndex } from "./text.js";
