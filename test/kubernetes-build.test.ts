@@ -52,6 +52,18 @@ async function withEnvironment<T>(environment: { PATH?: string; noTools?: boolea
   }
 }
 
+/** Stand-in kubectl scripts are shell scripts. */
+const posix = process.platform !== "win32";
+
+/** Writes a stand-in kubectl (a shell script, given the path of a log file it may write) into a PATH folder of its own. */
+async function standInKubectl(name: string, script: (log: string) => string[]): Promise<{ bin: string; calls: string }> {
+  const bin = path.join(scratch, `${name}-kubectl-bin`);
+  const calls = path.join(scratch, `${name}-kubectl-calls.log`);
+  await fs.mkdir(bin, { recursive: true });
+  await fs.writeFile(path.join(bin, "kubectl"), ["#!/bin/sh", ...script(calls), ""].join("\n"), { mode: 0o755 });
+  return { bin, calls };
+}
+
 type Mode = "no-tools" | "empty-path" | "kubectl";
 
 function environmentOf(mode: Mode): { PATH: string; noTools?: boolean } {
@@ -197,21 +209,15 @@ describe("remote resources", () => {
   });
 
   // A stand-in kubectl that records how it was called, so the test sees which folders reach it.
-  const posix = process.platform !== "win32";
   if (!posix) it("keep kubectl from running: not tried on Windows (the stand-in kubectl is a shell script)", () => expect(posix).toBe(false));
   else it("keep kubectl from running at all; a local kustomization beside them is built", async () => {
     const project = path.join(scratch, "remote-project");
-    const bin = path.join(scratch, "fake-kubectl-bin");
-    const calls = path.join(scratch, "fake-kubectl-calls.log");
-    await fs.mkdir(bin, { recursive: true });
-    await fs.writeFile(path.join(bin, "kubectl"), [
-      "#!/bin/sh",
-      `echo "args: $*" >> '${calls}'`,
-      `echo "env: PATH=$PATH HTTPS_PROXY=$HTTPS_PROXY KUBECONFIG=$KUBECONFIG" >> '${calls}'`,
+    const { bin, calls } = await standInKubectl("fake", (log) => [
+      `echo "args: $*" >> '${log}'`,
+      `echo "env: PATH=$PATH HTTPS_PROXY=$HTTPS_PROXY KUBECONFIG=$KUBECONFIG" >> '${log}'`,
       "echo 'fake kubectl: no build' >&2",
       "exit 1",
-      "",
-    ].join("\n"), { mode: 0o755 });
+    ]);
     const deployment = [
       "apiVersion: apps/v1", "kind: Deployment", "metadata: {name: api}", "spec:", "  selector: {matchLabels: {app: api}}",
       "  template:", "    metadata: {labels: {app: api}}", "    spec:", "      containers:", "        - name: api", "          image: ghcr.io/acme/api:1.0.0", "",
@@ -262,15 +268,11 @@ describe("remote resources", () => {
 });
 
 describe("builds started while the project is parsed", () => {
-  const posix = process.platform !== "win32";
   if (!posix) it("are not tried on Windows (the stand-in kubectl is a shell script)", () => expect(posix).toBe(false));
   else it("start for roots whose files name a workload kind, later for one the sniff missed, never for one without workloads", async () => {
     const project = path.join(scratch, "early-project");
-    const bin = path.join(scratch, "echo-kubectl-bin");
-    const calls = path.join(scratch, "echo-kubectl-calls.log");
-    await fs.mkdir(bin, { recursive: true });
-    // A stand-in kubectl that "builds" a folder by printing its deployment.yaml (or nothing).
-    await fs.writeFile(path.join(bin, "kubectl"), ["#!/bin/sh", `echo "$2" >> '${calls}'`, '/bin/cat "$2/deployment.yaml" "$2/deployment.json" 2>/dev/null', "exit 0", ""].join("\n"), { mode: 0o755 });
+    // A stand-in kubectl that "builds" a folder by printing its deployment (or nothing).
+    const { bin, calls } = await standInKubectl("echo", (log) => [`echo "$2" >> '${log}'`, '/bin/cat "$2/deployment.yaml" "$2/deployment.json" 2>/dev/null', "exit 0"]);
     const deployment = (name: string) => [
       "apiVersion: apps/v1", "kind: Deployment", `metadata: {name: ${name}}`, "spec:", `  selector: {matchLabels: {app: ${name}}}`,
       "  template:", `    metadata: {labels: {app: ${name}}}`, "    spec:", "      containers:", `        - {name: api, image: "ghcr.io/acme/${name}:1.0.0"}`, "",
