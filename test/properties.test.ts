@@ -3,7 +3,6 @@
 // model whose locations are inside the file, or throws the one syntax error it documents (which
 // src/project.ts turns into a parse-error finding). Any other exception is a bug in the parser.
 import fc from "fast-check";
-import { TomlError } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { condaEnvironmentOf, parseCondaSpec } from "../src/parsers/conda.js";
 import { DockerfileSyntaxError, parseDockerfile } from "../src/parsers/dockerfile.js";
@@ -15,9 +14,13 @@ import { parsePipfile } from "../src/parsers/pipfile.js";
 import { parsePyproject } from "../src/parsers/pyproject.js";
 import { MAX_INVALID_REQUIREMENT_LINES, parsePipInstallArguments, parseRequirements } from "../src/parsers/requirements.js";
 import { commandWords, parseShellScript } from "../src/parsers/shell.js";
+import { loadSmolToml } from "../src/parsers/toml.js";
 import { decodeText, LineIndex } from "../src/parsers/text.js";
 import { parseYaml, type ObjectPath, type YamlDocument } from "../src/parsers/yaml.js";
 import { CORPUS_PRESENT, SEED, inputs, lenientText, render, samples, type Sample } from "./properties-helpers.js";
+
+/** The error class the TOML parsers throw (smol-toml as mlready loads it). */
+const { TomlError } = loadSmolToml();
 
 /** Runs per parser: bounded so that the file stays well under 30 s on a 2-core machine (MLREADY_PROPERTY_RUNS to explore). */
 const NUM_RUNS = Number(process.env["MLREADY_PROPERTY_RUNS"] ?? 100);

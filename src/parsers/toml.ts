@@ -4,10 +4,16 @@ type SmolToml = typeof import("smol-toml");
 let smolToml: SmolToml | undefined;
 
 /**
- * Parses TOML with smol-toml, required on first use: it takes ~25 ms to load and only projects with a
- * pyproject.toml or a Pipfile need it. Throws smol-toml's errors (the caller makes them parse errors).
+ * smol-toml, required on first use: it takes ~25 ms to load and only projects with a pyproject.toml or a
+ * Pipfile need it. This is its CommonJS build: errors it throws are this module's `TomlError`, not the
+ * ES module's (compare with `loadSmolToml().TomlError`).
  */
-export function parseToml(text: string): Record<string, unknown> {
+export function loadSmolToml(): SmolToml {
   smolToml ??= createRequire(import.meta.url)("smol-toml") as SmolToml;
-  return smolToml.parse(text);
+  return smolToml;
+}
+
+/** Parses TOML; throws smol-toml's `TomlError` (the caller makes it a parse error). */
+export function parseToml(text: string): Record<string, unknown> {
+  return loadSmolToml().parse(text);
 }
