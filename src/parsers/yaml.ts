@@ -97,37 +97,78 @@ function parseChunk(chunk: Chunk, file: YamlFile): void {
     file.errors.push({ message: `YAML could not be read: ${reason}`, location: { line: chunk.startLine, column: 1 } });
     return;
   }
-  const root = document.contents;
-  const locator = (atKey: boolean) => (path: ObjectPath): SourceLocation => {
-    const node = nearestNode(root, path, atKey);
-    return node?.range ? position(node.range[0]) : position(root?.range?.[0] ?? 0);
-  };
+  // Only the positions are kept, not yaml's syntax tree: it was most of the memory a project model holds, and
+  // collecting it most of the garbage collector's time on large repositories (docs/performance.md).
+  const rootAt = document.contents?.range?.[0] ?? 0;
+  const root = document.contents ? positionsOf(document.contents, rootAt) : null;
+  const locator = (atKey: boolean) => (path: ObjectPath): SourceLocation => position(nearestOffset(root, path, atKey));
   file.documents.push({ value, locate: locator(false), locateKey: locator(true) });
 }
 
+/** Where a mapping starts, and per entry with a scalar key: the key, the key's offset, the value's positions. */
+class MapPositions {
+  constructor(readonly at: number, readonly entries: unknown[]) {}
+}
+
+/** Where a sequence starts, and its items' positions. */
+class SeqPositions {
+  constructor(readonly at: number, readonly items: (Positions | null)[]) {}
+}
+
 /**
- * The node at `path`, or its nearest ancestor that is written in the file. With `atKey`, the last step
- * of the path, when it is a map entry, gives the entry's key even when the value is a collection.
+ * The positions `locate` needs, for a node: a number is the offset of a node with nothing to walk into (a
+ * scalar, an alias). As a map value, null stands for a scalar or a missing value: locating into either gives
+ * the entry's key. A node without a range (never parsed text) takes the document's start, as before.
  */
-function nearestNode(root: Node | null, path: ObjectPath, atKey = false): Node | null {
-  let node: Node | null = root;
-  for (const [index, key] of path.entries()) {
-    if (isMap(node)) {
-      const pair = node.items.find((item) => isScalar(item.key) && item.key.value === key);
-      if (!pair) return node;
-      // Point at the key for scalars (`image: x` -> the line of `image`), the value for collections.
-      const next = pair.value as Node | null;
-      if (!next || isScalar(next) || (atKey && index === path.length - 1)) return (pair.key as Node) ?? node;
+type Positions = number | MapPositions | SeqPositions;
+
+function positionsOf(node: Node, rootAt: number): Positions {
+  const at = node.range?.[0] ?? rootAt;
+  if (isMap(node)) {
+    const entries: unknown[] = [];
+    for (const pair of node.items) {
+      if (!isScalar(pair.key)) continue;
+      const value = pair.value as Node | null;
+      entries.push(pair.key.value, pair.key.range?.[0] ?? rootAt, !value || isScalar(value) ? null : positionsOf(value, rootAt));
+    }
+    return new MapPositions(at, entries);
+  }
+  if (isSeq(node)) return new SeqPositions(at, node.items.map((item) => (item ? positionsOf(item as Node, rootAt) : null)));
+  return at;
+}
+
+/**
+ * The offset of the node at `path`, or of its nearest ancestor that is written in the file. Scalars point at
+ * their key; with `atKey`, the last step of the path, when it is a map entry, gives the key even for a collection.
+ */
+function nearestOffset(root: Positions | null, path: ObjectPath, atKey: boolean): number {
+  if (root === null) return 0;
+  let node: Positions = root;
+  for (let index = 0; index < path.length; index++) {
+    const key = path[index];
+    if (node instanceof MapPositions) {
+      const { entries } = node;
+      let found = -1;
+      // The first entry with this key (`===`, as a repeated key's first occurrence is the one yaml keeps).
+      for (let entry = 0; entry < entries.length; entry += 3) {
+        if (entries[entry] === key) {
+          found = entry;
+          break;
+        }
+      }
+      if (found < 0) return node.at;
+      const next = entries[found + 2] as Positions | null;
+      if (next === null || (atKey && index === path.length - 1)) return entries[found + 1] as number;
       node = next;
-    } else if (isSeq(node) && typeof key === "number") {
-      const next = node.items[key] as Node | undefined;
-      if (!next) return node;
+    } else if (node instanceof SeqPositions && typeof key === "number") {
+      const next = node.items[key];
+      if (next === undefined || next === null) return node.at;
       node = next;
     } else {
-      return node;
+      break;
     }
   }
-  return node;
+  return typeof node === "number" ? node : node.at;
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
