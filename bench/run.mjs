@@ -76,28 +76,40 @@ function median(values) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** Median wall time and the median peak RSS over RUNS runs (after one unmeasured warm-up run for the file cache). */
+/**
+ * Median wall time and median peak RSS of each command over RUNS rounds, after one unmeasured warm-up run of
+ * each (for the file cache). The commands run in turn within each round, so that a noisy spell on this shared
+ * machine slows the floor and mlready alike instead of one of them.
+ */
+function measureInterleaved(commands) {
+  for (const { args, env } of commands) runOnce(args, env);
+  const samples = commands.map(() => []);
+  for (let round = 0; round < RUNS; round++) commands.forEach(({ args, env }, index) => samples[index].push(runOnce(args, env)));
+  return samples.map((runs) => ({ wall: median(runs.map((sample) => sample.wall)), rss: median(runs.map((sample) => sample.rss)), last: runs[runs.length - 1] }));
+}
+
 function measure(args, env = {}) {
-  runOnce(args, env);
-  const samples = Array.from({ length: RUNS }, () => runOnce(args, env));
-  return { wall: median(samples.map((sample) => sample.wall)), rss: median(samples.map((sample) => sample.rss)), last: samples[samples.length - 1] };
+  return measureInterleaved([{ args, env }])[0];
 }
 
 const rows = [];
 const loadBefore = os.loadavg();
 
 function benchTree(label, root) {
-  const floor = measure([FLOOR, root]);
-  const files = JSON.parse(floor.last.stdout.trim().split("\n").pop()).files;
   const variants = [
     ["mlready, no external tools", { MLREADY_NO_EXTERNAL_TOOLS: "1" }],
     ["mlready, default (kubectl/helm when on PATH)", { MLREADY_NO_EXTERNAL_TOOLS: "" }],
   ];
+  const [floor, ...results] = measureInterleaved([
+    { args: [FLOOR, root], env: {} },
+    ...variants.map(([, env]) => ({ args: [CLI, "check", root, "--format", "json", "--fail-on", "none"], env })),
+  ]);
+  const files = JSON.parse(floor.last.stdout.trim().split("\n").pop()).files;
   rows.push({ tree: label, run: "floor (glob + read + parse)", files, ...figures(floor, files), ratio: "1.00" });
-  for (const [name, env] of variants) {
-    const result = measure([CLI, "check", root, "--format", "json", "--fail-on", "none"], env);
+  variants.forEach(([name], index) => {
+    const result = results[index];
     rows.push({ tree: label, run: name, files, ...figures(result, files), ratio: (result.wall / floor.wall).toFixed(2) });
-  }
+  });
   console.error(`measured ${label}`);
 }
 
@@ -137,7 +149,7 @@ const machine = [
   `- Machine: ${cpus.length} logical CPU${cpus.length === 1 ? "" : "s"} (${cpus[0]?.model.trim() ?? "unknown"}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}.`,
   `- Load average (1/5/15 min): ${loadBefore.map((value) => value.toFixed(2)).join(" / ")} before the run, ${loadAfter.map((value) => value.toFixed(2)).join(" / ")} after.` +
     (loadBefore[0] > cpus.length * 0.5 ? " The machine was shared with other work during the run: wall times are inflated and noisy; ratios measured in the same run are the more reliable figures." : ""),
-  `- Date: ${new Date().toISOString()}. Each figure is the median of ${RUNS} runs after one warm-up run; wall time includes Node start-up (every run is a child process); peak RSS is the child's getrusage maximum.`,
+  `- Date: ${new Date().toISOString()}. Each figure is the median of ${RUNS} runs after one warm-up run (the floor and mlready's runs of a tree taken in turn); wall time includes Node start-up (every run is a child process); peak RSS is the child's getrusage maximum.`,
 ];
 const header = "| tree | run | files | wall s | files/s | peak RSS MiB | ratio to floor |\n|---|---|---:|---:|---:|---:|---:|";
 const table = [header, ...rows.map((row) => `| ${row.tree} | ${row.run} | ${row.files} | ${row.wallS} | ${row.filesPerS} | ${row.rssMiB} | ${row.ratio} |`)].join("\n");
