@@ -1,5 +1,6 @@
 import { isRecord, type KubernetesObject, type ObjectPath } from "./parsers/kubernetes.js";
 import type { SourceLocation } from "./model.js";
+import type { ProjectModel } from "./project.js";
 
 /** A container of a workload, wherever the workload kind keeps it. */
 export interface WorkloadContainer {
@@ -338,4 +339,12 @@ export function isPatchObject(object: KubernetesObject, objects: readonly Kubern
     wholeObjectNames.set(objects, names);
   }
   return names.has(`${object.kind}/${object.name ?? ""}`);
+}
+
+/**
+ * Why a rule that found no `what` skips: unrendered Helm templates may hold them, else there are none
+ * (`otherwise` says what was looked for).
+ */
+export function noWorkloadsReason(project: Pick<ProjectModel, "filesOfKind">, what: string, otherwise: string): string {
+  return project.filesOfKind("helm-template").length > 0 ? `no ${what} found outside Helm templates (templates are not rendered)` : otherwise;
 }

@@ -4,7 +4,7 @@ import type { SourceLocation } from "../model.js";
 import { isTestPath } from "../paths.js";
 import type { ProjectModel } from "../project.js";
 import { defineRule } from "../rule.js";
-import { isRendered, locateIn, type Workload, type WorkloadContainer } from "../workloads.js";
+import { isRendered, locateIn, noWorkloadsReason, type Workload, type WorkloadContainer } from "../workloads.js";
 
 interface ImageTagPinnedOptions {
   /** Accept only digests: a tag can be pushed again, a digest cannot. */
@@ -123,12 +123,7 @@ export default defineRule<ImageTagPinnedOptions>({
   check(context) {
     const { project, options } = context;
     if (project.workloads.length === 0) {
-      const templates = project.filesOfKind("helm-template").length;
-      context.skip(
-        templates > 0
-          ? "no Kubernetes workloads found outside Helm templates (templates are not rendered)"
-          : "no Kubernetes workloads (Deployments, StatefulSets, Jobs, Pods, InferenceServices...) found",
-      );
+      context.skip(noWorkloadsReason(project, "Kubernetes workloads", "no Kubernetes workloads (Deployments, StatefulSets, Jobs, Pods, InferenceServices...) found"));
       return;
     }
     const overrides = kustomizeImageOverrides(project);

@@ -10,7 +10,7 @@ import type { ProjectModel } from "../project.js";
 import { defineRule } from "../rule.js";
 import { labelSelectorMatches, mapSelectorMatches } from "../selectors.js";
 import { productionDockerfiles } from "./multi-stage-build.js";
-import { valueAt } from "../workloads.js";
+import { noWorkloadsReason, valueAt } from "../workloads.js";
 
 interface InfraMonitoringOptions {
   /** The lowest percentile a latency alert may watch (0.95 = p95). */
@@ -164,9 +164,11 @@ export default defineRule<InfraMonitoringOptions>({
     const serving = servingWorkloadsOf(project);
     const servingDockerfiles = productionDockerfiles(project).filter(isServingDockerfile);
     if (serving.length === 0 && servingDockerfiles.length === 0) {
-      context.skip(project.filesOfKind("helm-template").length > 0
-        ? "no serving workload found outside Helm templates (templates are not rendered)"
-        : "no serving workload (a Deployment, StatefulSet or Rollout behind a Service or with a port, an InferenceService, a SeldonDeployment, or a Dockerfile that exposes a port or starts a server)");
+      context.skip(noWorkloadsReason(
+        project,
+        "serving workload",
+        "no serving workload (a Deployment, StatefulSet or Rollout behind a Service or with a port, an InferenceService, a SeldonDeployment, or a Dockerfile that exposes a port or starts a server)",
+      ));
       return;
     }
 

@@ -5,7 +5,7 @@ import { isTestPath } from "../paths.js";
 import { parseQuantity } from "../quantity.js";
 import { defineRule, type RuleContext } from "../rule.js";
 import { labelsOf, mapSelectorIndex, mapSelectorMatches, podLabelsOf, sameNamespace, type Labels } from "../selectors.js";
-import { isPatchObject, valueAt } from "../workloads.js";
+import { isPatchObject, noWorkloadsReason, valueAt } from "../workloads.js";
 
 interface ProgressiveDeliveryOptions {
   /** The largest share of traffic (percent) the first canary step may send to the new version. */
@@ -75,13 +75,10 @@ export default defineRule<ProgressiveDeliveryOptions>({
     const servicesSelecting = mapSelectorIndex(services, serviceSelector);
     const serving = workloads.filter((object) => (object.kind !== "Deployment" && object.kind !== "StatefulSet") || isServingPods(object, servicesSelecting));
     if (serving.length === 0) {
-      const templates = project.filesOfKind("helm-template").length;
       context.skip(
         workloads.length > 0
           ? "only infrastructure (datastores, monitoring, controllers) or workers without a port or Service found: nothing serves requests"
-          : templates > 0
-            ? "no serving workloads found outside Helm templates (templates are not rendered)"
-            : "no serving workloads (Deployments, StatefulSets, Argo Rollouts, InferenceServices, SeldonDeployments) found",
+          : noWorkloadsReason(project, "serving workloads", "no serving workloads (Deployments, StatefulSets, Argo Rollouts, InferenceServices, SeldonDeployments) found"),
       );
       return;
     }

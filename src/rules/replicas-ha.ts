@@ -4,7 +4,7 @@ import { isTestPath } from "../paths.js";
 import { defineRule } from "../rule.js";
 import { labelSelectorMatches, mapSelectorIndex, podLabelsOf, sameNamespace, type Labels } from "../selectors.js";
 import { HELM_VALUES_KIND } from "../helm.js";
-import { isPatchObject, isRendered, locateIn, valueAt } from "../workloads.js";
+import { isPatchObject, isRendered, locateIn, noWorkloadsReason, valueAt } from "../workloads.js";
 import type { ProjectModel } from "../project.js";
 
 interface ReplicasHaOptions {
@@ -317,13 +317,10 @@ export default defineRule<ReplicasHaOptions>({
     const allUnits = servingUnits([...project.objects, ...chartObjects]);
     const units = allUnits.filter((unit) => !isTestPath(unit.object.file));
     if (units.length === 0) {
-      const templates = project.filesOfKind("helm-template").length;
       context.skip(
         allUnits.length > 0
           ? "serving workloads are found only in test folders"
-          : templates > 0
-            ? "no serving workloads found outside Helm templates (templates are not rendered)"
-            : "no serving workloads (Deployments, StatefulSets, Argo Rollouts, InferenceServices, SeldonDeployments) found",
+          : noWorkloadsReason(project, "serving workloads", "no serving workloads (Deployments, StatefulSets, Argo Rollouts, InferenceServices, SeldonDeployments) found"),
       );
       return;
     }
