@@ -667,3 +667,54 @@ export function strictModeLine(commands: ShellCommand[]): number | undefined {
   }
   return undefined;
 }
+
+/** The project's object names by kind, and what makes names uncertain; derived once per project. */
+export interface ObjectNames {
+  namesByKind: ReadonlyMap<string, ReadonlySet<string>>;
+  hasRollable: boolean;
+  /** Helm charts or templates: names rendered from them are not known. */
+  hasTemplates: boolean;
+  /** Kustomize may add a prefix or suffix to names. */
+  hasKustomize: boolean;
+  /** Custom resources (not `*.k8s.io`) that may generate the workloads a rollback names. */
+  generatorNames: readonly string[];
+}
+
+export const objectNamesOf = oncePer((project: ProjectModel): ObjectNames => {
+  const namesByKind = new Map<string, Set<string>>();
+  for (const object of project.objects) {
+    if (!object.name) continue;
+    if (!namesByKind.has(object.kind)) namesByKind.set(object.kind, new Set());
+    namesByKind.get(object.kind)?.add(object.name);
+  }
+  return {
+    namesByKind,
+    hasRollable: [...namesByKind.keys()].some((kind) => ROLLABLE_KINDS.has(kind)),
+    hasTemplates: project.files.some((file) => file.kind === "helm-chart" || file.kind === "helm-template"),
+    hasKustomize: project.files.some((file) => file.kind === "kustomization"),
+    generatorNames: project.objects
+      .filter((object) => object.name && /^[^/]+\.[^/]+\//.test(object.apiVersion) && !/\.k8s\.io\//.test(object.apiVersion) && !ROLLABLE_KINDS.has(object.kind))
+      .map((object) => object.name as string),
+  };
+});
+
+/**
+ * The releases the project's scripts, Makefiles and docs install by name (`helm upgrade --install NAME`), in
+ * the order they appear; `variable` when one is installed under a placeholder name. Derived once per project.
+ */
+export const installedReleasesOf = oncePer((project: ProjectModel): { names: ReadonlySet<string>; variable: boolean } => {
+  const names = new Set<string>();
+  let variable = false;
+  const commands = [
+    ...project.scripts.flatMap((script) => script.commands),
+    ...project.makefiles.flatMap((makefile) => makefile.targets.flatMap((target) => target.commands)),
+    ...project.markdown.flatMap((document) => markdownCommands(document).map((item) => item.command)),
+  ];
+  for (const command of commands) {
+    const release = classify(command).installsRelease;
+    if (release === undefined) continue;
+    if (isPlaceholder(release)) variable = true;
+    else names.add(release);
+  }
+  return { names, variable };
+});

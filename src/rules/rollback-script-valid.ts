@@ -8,12 +8,13 @@ import {
   describeCommand,
   discoverRollbacks,
   HELM_VALUE_FLAGS,
+  installedReleasesOf,
   isPlaceholder,
   KIND_ALIASES,
   KUBECTL_VALUE_FLAGS,
   listOf,
   literalVariables,
-  markdownCommands,
+  objectNamesOf,
   positionals,
   programOf,
   resolveWord,
@@ -23,6 +24,7 @@ import {
   strictModeLine,
   summarise,
   syntaxProblem,
+  type ObjectNames,
   type RollbackEntryPoint,
   type ScriptCall,
 } from "../rollback.js";
@@ -190,52 +192,23 @@ function isWait(command: ShellCommand): boolean {
 
 
 
-interface ObjectIndex {
-  namesByKind: Map<string, Set<string>>;
+interface ObjectIndex extends ObjectNames {
   objects: KubernetesObject[];
-  hasRollable: boolean;
-  hasTemplates: boolean;
-  hasKustomize: boolean;
-  generatorNames: string[];
   releases: Set<string>;
   judgeReleases: boolean;
 }
 
 function indexObjects(project: ProjectModel): ObjectIndex {
-  const namesByKind = new Map<string, Set<string>>();
+  const names = objectNamesOf(project);
   const releases = new Set<string>();
   for (const object of project.objects) {
     if (!object.name) continue;
-    if (!namesByKind.has(object.kind)) namesByKind.set(object.kind, new Set());
-    namesByKind.get(object.kind)?.add(object.name);
     if (object.kind === "HelmRelease") releases.add(object.name);
     if (object.kind === "Application" && (object.value["spec"] as Record<string, unknown> | undefined)?.["source"]) releases.add(object.name);
   }
-  let installsVariableRelease = false;
-  const commands = [
-    ...project.scripts.flatMap((script) => script.commands),
-    ...project.makefiles.flatMap((makefile) => makefile.targets.flatMap((target) => target.commands)),
-    ...project.markdown.flatMap((document) => markdownCommands(document).map((item) => item.command)),
-  ];
-  for (const command of commands) {
-    const release = classify(command).installsRelease;
-    if (release === undefined) continue;
-    if (isPlaceholder(release)) installsVariableRelease = true;
-    else releases.add(release);
-  }
-  const hasTemplates = project.files.some((file) => file.kind === "helm-chart" || file.kind === "helm-template");
-  return {
-    namesByKind,
-    objects: project.objects,
-    hasRollable: [...namesByKind.keys()].some((kind) => ROLLABLE_KINDS.has(kind)),
-    hasTemplates,
-    hasKustomize: project.files.some((file) => file.kind === "kustomization"),
-    generatorNames: project.objects
-      .filter((object) => object.name && /^[^/]+\.[^/]+\//.test(object.apiVersion) && !/\.k8s\.io\//.test(object.apiVersion) && !ROLLABLE_KINDS.has(object.kind))
-      .map((object) => object.name as string),
-    releases,
-    judgeReleases: !hasTemplates && !installsVariableRelease,
-  };
+  const installed = installedReleasesOf(project);
+  for (const release of installed.names) releases.add(release);
+  return { ...names, objects: project.objects, releases, judgeReleases: !names.hasTemplates && !installed.variable };
 }
 
 /** True when the reference is not judged or names something the project defines. */

@@ -2,13 +2,13 @@ import type { SourceLocation } from "../model.js";
 import type { ProjectModel } from "../project.js";
 import { isDeployable } from "../paths.js";
 import {
-  classify,
   counts,
   describeCommand,
   discoverRollbacks,
+  installedReleasesOf,
   isPlaceholder,
   listOf,
-  markdownCommands,
+  objectNamesOf,
   ROLLABLE_KINDS,
   summarise,
   type FoundCommand,
@@ -80,12 +80,11 @@ type Report = (descriptor: { messageId: string; data?: Record<string, string | n
 
 /** Cross-artifact check: the workload or release a rollback names must be one the project deploys. */
 function checkNames(project: ProjectModel, rollbacks: FoundCommand[], report: Report): void {
-  const namesByKind = new Map<string, Set<string>>();
+  const { namesByKind, hasRollable, hasTemplates, hasKustomize, generatorNames } = objectNamesOf(project);
+  if (!hasRollable) return;
   const releaseEvidence = new Set<string>();
   for (const object of project.objects) {
     if (!object.name) continue;
-    if (!namesByKind.has(object.kind)) namesByKind.set(object.kind, new Set());
-    namesByKind.get(object.kind)?.add(object.name);
     if (object.kind === "HelmRelease") {
       releaseEvidence.add(object.name);
       const spec = object.value["spec"] as Record<string, unknown> | undefined;
@@ -98,28 +97,11 @@ function checkNames(project: ProjectModel, rollbacks: FoundCommand[], report: Re
       if (helm) releaseEvidence.add(object.name);
     }
   }
-  const hasRollable = [...namesByKind.keys()].some((kind) => ROLLABLE_KINDS.has(kind));
-  if (!hasRollable) return;
   // Names rendered from Helm templates are not known; Kustomize may add a prefix or suffix.
-  const hasTemplates = project.files.some((file) => file.kind === "helm-chart" || file.kind === "helm-template");
-  const hasKustomize = project.files.some((file) => file.kind === "kustomization");
-  const generatorNames = project.objects
-    .filter((object) => object.name && /^[^/]+\.[^/]+\//.test(object.apiVersion) && !/\.k8s\.io\//.test(object.apiVersion) && !ROLLABLE_KINDS.has(object.kind))
-    .map((object) => object.name as string);
   const workloadNames = [...namesByKind.entries()].filter(([kind]) => ROLLABLE_KINDS.has(kind)).flatMap(([, names]) => [...names]);
-
-  let installsVariableRelease = false;
-  const all = [
-    ...project.scripts.flatMap((script) => script.commands),
-    ...project.makefiles.flatMap((makefile) => makefile.targets.flatMap((target) => target.commands)),
-    ...project.markdown.flatMap((document) => markdownCommands(document).map((item) => item.command)),
-  ];
-  for (const command of all) {
-    const release = classify(command).installsRelease;
-    if (release === undefined) continue;
-    if (isPlaceholder(release)) installsVariableRelease = true;
-    else releaseEvidence.add(release);
-  }
+  const installed = installedReleasesOf(project);
+  for (const release of installed.names) releaseEvidence.add(release);
+  const installsVariableRelease = installed.variable;
 
   const reported = new Set<string>();
   for (const rollback of rollbacks) {
