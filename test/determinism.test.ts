@@ -4,10 +4,11 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { check } from "../src/check.js";
 import { REPORTERS } from "../src/reporters/index.js";
 import { REPO_ROOT } from "./helpers/fixtures.js";
+import { withoutExternalTools } from "./helpers/env.js";
 import { tempProject } from "./helpers/tmp.js";
 import { CORPUS, SEED } from "./properties-helpers.js";
 
@@ -104,13 +105,8 @@ const TREES: { name: string; root: () => string; runs: number; shuffled: Shuffle
 ];
 
 describe("the same tree gives byte-identical JSON and SARIF whatever the discovery order", () => {
-  const savedTools = process.env["MLREADY_NO_EXTERNAL_TOOLS"];
-  beforeAll(() => {
-    process.env["MLREADY_NO_EXTERNAL_TOOLS"] = "1";
-  });
+  withoutExternalTools();
   afterAll(() => {
-    if (savedTools === undefined) delete process.env["MLREADY_NO_EXTERNAL_TOOLS"];
-    else process.env["MLREADY_NO_EXTERNAL_TOOLS"] = savedTools;
     order.walk = (items) => items;
     order.discovery = (items) => items;
   });

@@ -3,7 +3,7 @@
 // fails internally, every file that mlready reads ends parsed, skipped with a reason or as a
 // parse-error finding, and the reporters turn any result into valid JSON and SARIF.
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { check } from "../src/check.js";
 import { ConfigError } from "../src/config/load.js";
 import { hasInternalError, main, type Io } from "../src/cli.js";
@@ -11,6 +11,7 @@ import { discover } from "../src/discover.js";
 import { buildProject, type ProjectModel } from "../src/project.js";
 import { REPORTERS } from "../src/reporters/index.js";
 import type { ArtifactKind, Finding } from "../src/model.js";
+import { withoutExternalTools } from "./helpers/env.js";
 import { tempProject } from "./helpers/tmp.js";
 import { SEED, inputs, lenientText, render, samples, type Input, type Sample } from "./properties-helpers.js";
 
@@ -122,15 +123,8 @@ function silentIo(): Io {
 }
 
 describe("check on generated projects (property-based, fixed seed)", () => {
-  const savedTools = process.env["MLREADY_NO_EXTERNAL_TOOLS"];
-  // kubectl and helm are outside programs with their own tests (test/kubernetes-build.test.ts); here they would only slow each run.
-  beforeAll(() => {
-    process.env["MLREADY_NO_EXTERNAL_TOOLS"] = "1";
-  });
-  afterAll(() => {
-    if (savedTools === undefined) delete process.env["MLREADY_NO_EXTERNAL_TOOLS"];
-    else process.env["MLREADY_NO_EXTERNAL_TOOLS"] = savedTools;
-  });
+  // kubectl and helm would only slow each run here.
+  withoutExternalTools();
 
   it("no exception, no internal error, every read file parsed, skipped with a reason or a parse-error; JSON and SARIF stay valid", async () => {
     await fc.assert(
